@@ -1,0 +1,125 @@
+"""Binary codec for ``Message``: compact, strict, and safe on untrusted bytes.
+
+Layout (big-endian)::
+
+    version u8 | type u8 | term u64 | log_term u64 | index u64 | commit u64
+    | reject u8 | reject_hint u64 | context u64
+    | src_len u8 | src utf-8 | dst_len u8 | dst utf-8
+    | n_entries u32 | n x (term u64 | index u64 | kind u8 | len u32 | data)
+
+``decode`` checks every length against the bytes present before reading,
+every enum value, and the shape an AppendEntries must have (consecutive
+indexes after ``index``, non-decreasing terms no newer than the message),
+so the core never sees a malformed message. Anything wrong raises
+``DecodeError`` naming the problem.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from .errors import DecodeError
+from .messages import Entry, EntryKind, Message, MessageType
+
+VERSION = 1
+_HEAD = struct.Struct(">BBQQQQBQQ")
+_ENTRY = struct.Struct(">QQBI")
+_COUNT = struct.Struct(">I")
+_MAX_ID = 255
+_TYPES = {int(t): t for t in MessageType}
+_KINDS = {int(k): k for k in EntryKind}
+
+
+def encode(m: Message) -> bytes:
+    src, dst = m.src.encode(), m.dst.encode()
+    if not 0 < len(src) <= _MAX_ID or not 0 < len(dst) <= _MAX_ID:
+        raise ValueError(f"node ids must be 1..{_MAX_ID} bytes of UTF-8, got {m.src!r} -> {m.dst!r}")
+    parts = [
+        _HEAD.pack(
+            VERSION, m.type, m.term, m.log_term, m.index, m.commit, m.reject, m.reject_hint, m.context
+        ),
+        bytes((len(src),)),
+        src,
+        bytes((len(dst),)),
+        dst,
+        _COUNT.pack(len(m.entries)),
+    ]
+    for e in m.entries:
+        parts.append(_ENTRY.pack(e.term, e.index, e.kind, len(e.data)))
+        parts.append(e.data)
+    return b"".join(parts)
+
+
+def decode(data: bytes | bytearray | memoryview) -> Message:
+    buf = memoryview(data)
+    try:
+        return _decode(buf)
+    except DecodeError:
+        raise
+    except (struct.error, UnicodeDecodeError, ValueError) as exc:
+        raise DecodeError(f"malformed message ({len(buf)} bytes): {exc}") from exc
+
+
+def _decode(buf: memoryview) -> Message:
+    if len(buf) < _HEAD.size:
+        raise DecodeError(f"message too short: {len(buf)} bytes, the header alone is {_HEAD.size}")
+    version, mtype, term, log_term, index, commit, reject, hint, context = _HEAD.unpack_from(buf, 0)
+    if version != VERSION:
+        raise DecodeError(f"unsupported codec version {version} (this node speaks {VERSION})")
+    if mtype not in _TYPES:
+        raise DecodeError(f"unknown message type {mtype}")
+    if reject > 1:
+        raise DecodeError(f"reject flag must be 0 or 1, got {reject}")
+    pos = _HEAD.size
+    src, pos = _read_id(buf, pos, "src")
+    dst, pos = _read_id(buf, pos, "dst")
+    _need(buf, pos, _COUNT.size, "entry count")
+    (count,) = _COUNT.unpack_from(buf, pos)
+    pos += _COUNT.size
+    if count * _ENTRY.size > len(buf) - pos:
+        raise DecodeError(f"claims {count} entries but only {len(buf) - pos} bytes follow")
+    entries: list[Entry] = []
+    for _ in range(count):
+        _need(buf, pos, _ENTRY.size, "entry header")
+        e_term, e_index, kind, size = _ENTRY.unpack_from(buf, pos)
+        pos += _ENTRY.size
+        if kind not in _KINDS:
+            raise DecodeError(f"unknown entry kind {kind} at entry index {e_index}")
+        _need(buf, pos, size, f"data of entry {e_index}")
+        entries.append(Entry(e_term, e_index, bytes(buf[pos : pos + size]), _KINDS[kind]))
+        pos += size
+    if pos != len(buf):
+        raise DecodeError(f"{len(buf) - pos} trailing bytes after the message")
+    msg_type = _TYPES[mtype]
+    _check_entries(msg_type, term, log_term, index, entries)
+    return Message(
+        msg_type, src, dst, term, log_term, index, commit, tuple(entries), bool(reject), hint, context
+    )
+
+
+def _read_id(buf: memoryview, pos: int, what: str) -> tuple[str, int]:
+    _need(buf, pos, 1, f"{what} length")
+    size = buf[pos]
+    if size == 0:
+        raise DecodeError(f"empty {what} node id")
+    _need(buf, pos + 1, size, what)
+    return bytes(buf[pos + 1 : pos + 1 + size]).decode("utf-8"), pos + 1 + size
+
+
+def _need(buf: memoryview, pos: int, size: int, what: str) -> None:
+    if pos + size > len(buf):
+        raise DecodeError(f"truncated message: {what} needs {size} bytes at offset {pos}, {len(buf) - pos} left")
+
+
+def _check_entries(msg_type: MessageType, term: int, log_term: int, index: int, entries: list[Entry]) -> None:
+    if not entries:
+        return
+    if msg_type is not MessageType.APPEND:
+        raise DecodeError(f"a {msg_type.name} message carries no entries, got {len(entries)}")
+    prev_term = log_term
+    for offset, e in enumerate(entries, start=1):
+        if e.index != index + offset:
+            raise DecodeError(f"entry indexes must follow {index} consecutively, got {e.index} at position {offset}")
+        if not prev_term <= e.term <= term or e.term == 0:
+            raise DecodeError(f"entry {e.index} has term {e.term}: terms must not decrease and not exceed {term}")
+        prev_term = e.term

@@ -1,0 +1,87 @@
+"""The leader's view of one follower: probe or replicate (etcd's Progress).
+
+- PROBE: the leader does not know where the follower's log matches. It
+  sends one AppendEntries and waits for the answer (or a heartbeat
+  response) before sending another, backing ``next`` off on each reject.
+- REPLICATE: the logs matched at ``match``. The leader streams entries
+  optimistically, advancing ``next`` as it sends, with at most
+  ``max_inflight`` messages outstanding.
+
+A reject in REPLICATE drops back to PROBE from ``match + 1``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from dataclasses import dataclass, field
+
+
+class ProgressState(enum.Enum):
+    PROBE = "probe"
+    REPLICATE = "replicate"
+
+
+@dataclass(slots=True)
+class Progress:
+    next: int
+    max_inflight: int
+    match: int = 0
+    state: ProgressState = ProgressState.PROBE
+    probe_sent: bool = False
+    recent_active: bool = False
+    inflights: deque[int] = field(default_factory=deque)
+
+    def become_probe(self) -> None:
+        self.state = ProgressState.PROBE
+        self.next = self.match + 1
+        self.probe_sent = False
+        self.inflights.clear()
+
+    def become_replicate(self) -> None:
+        self.state = ProgressState.REPLICATE
+        self.next = self.match + 1
+        self.probe_sent = False
+        self.inflights.clear()
+
+    def is_paused(self) -> bool:
+        if self.state is ProgressState.PROBE:
+            return self.probe_sent
+        return len(self.inflights) >= self.max_inflight
+
+    def sent_entries(self, last: int | None) -> None:
+        """Record an AppendEntries carrying entries up to ``last`` (None: empty)."""
+        if self.state is ProgressState.REPLICATE:
+            if last is not None:
+                self.next = last + 1
+                self.inflights.append(last)
+        else:
+            self.probe_sent = True
+
+    def maybe_update(self, index: int) -> bool:
+        """An acknowledgement up to ``index``; True if it moved ``match``."""
+        updated = index > self.match
+        if updated:
+            self.match = index
+            self.probe_sent = False
+        self.next = max(self.next, index + 1)
+        while self.inflights and self.inflights[0] <= index:
+            self.inflights.popleft()
+        return updated
+
+    def maybe_decr_to(self, rejected: int, match_hint: int) -> bool:
+        """A rejection of the probe at ``rejected``; False if it was stale."""
+        if self.state is ProgressState.REPLICATE:
+            if rejected <= self.match:
+                return False  # an old message, overtaken by a later ack
+            self.become_probe()
+            return True
+        if self.next - 1 != rejected:
+            return False  # answers a probe we no longer have outstanding
+        self.next = max(min(rejected, match_hint + 1), self.match + 1)
+        self.probe_sent = False
+        return True
+
+    def free_one_inflight(self) -> None:
+        if self.inflights:
+            self.inflights.popleft()

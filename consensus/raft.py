@@ -1,0 +1,502 @@
+"""RaftCore: the roles, the step functions and the tick. No I/O, no clock, no asyncio.
+
+Inputs are ``tick()``, ``step(message)``, ``propose(data)``, ``campaign()``
+and ``transfer_leadership(to)``. Outputs are collected in a ``Ready``
+(see ``ready.py``) that the caller persists, sends and applies, in that
+order, before calling ``advance()``. All randomness comes from the injected
+``random.Random``, so a simulation replays exactly from its seed.
+
+The protocol follows the Raft paper and thesis as etcd implements it:
+pre-vote (§9.6), check-quorum with leader leases on votes (§6.2 / §4.2.3),
+fast log backtracking, the current-term commit rule (figure 8) and a no-op
+at the start of each term.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Iterable
+
+from .config import RaftConfig
+from .errors import NotLeader, ProposalDropped
+from .log import RaftLog
+from .messages import Entry, EntryKind, HardState, Message, MessageType, NodeId
+from .progress import Progress, ProgressState
+from .quorum import VoteResult, committed_index, vote_result
+from .ready import Ready, Role, SoftState
+from .storage import Storage
+
+MT = MessageType
+
+# Vote requests caused by a leadership transfer carry this context; they
+# override the leader lease that otherwise makes voters ignore candidates.
+CAMPAIGN_TRANSFER = 1
+
+
+class RaftCore:
+    """One Raft replica's protocol state machine.
+
+    ``peers`` is the set of voters; ``node_id`` is added if absent.
+    ``applied`` is the last index already applied by a state machine that
+    survived a restart (0 if the state machine is rebuilt from the log).
+    """
+
+    def __init__(
+        self,
+        node_id: NodeId,
+        peers: Iterable[NodeId],
+        storage: Storage,
+        config: RaftConfig | None = None,
+        rng: random.Random | None = None,
+        applied: int = 0,
+    ) -> None:
+        self.id = node_id
+        self.config = config or RaftConfig()
+        self.rng = rng or random.Random(0)
+        self.voters: frozenset[NodeId] = frozenset(peers) | {node_id}
+        self.log = RaftLog(storage)
+        hs = storage.initial_state()
+        self._term = hs.term
+        self.vote: NodeId | None = hs.vote
+        if hs.commit:
+            self.log.commit_to(min(hs.commit, self.log.last_index()))
+        if applied:
+            self.log.applied_to(applied)
+        self._prev_hard_state = HardState(hs.term, hs.vote, self.log.committed)
+        self._role = Role.FOLLOWER
+        self._lead: NodeId | None = None
+        self._prev_soft = SoftState(None, Role.FOLLOWER)
+        self.msgs: list[Message] = []
+        self.votes: dict[NodeId, bool] = {}
+        self.prs: dict[NodeId, Progress] = {}
+        self.lead_transferee: NodeId | None = None
+        self.election_elapsed = 0
+        self.heartbeat_elapsed = 0
+        self.randomized_election_timeout = 0
+        self._bcast_pending = False
+        self._pending_ready: Ready | None = None
+        self._become_follower(self._term, None)
+
+    # -- read-only view ----------------------------------------------------
+
+    @property
+    def role(self) -> Role:
+        return self._role
+
+    @property
+    def term(self) -> int:
+        return self._term
+
+    @property
+    def leader_id(self) -> NodeId | None:
+        return self._lead
+
+    @property
+    def commit_index(self) -> int:
+        return self.log.committed
+
+    @property
+    def last_index(self) -> int:
+        return self.log.last_index()
+
+    @property
+    def applied_index(self) -> int:
+        return self.log.applied
+
+    def hard_state(self) -> HardState:
+        return HardState(self._term, self.vote, self.log.committed)
+
+    # -- inputs ------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Advance logical time by one tick."""
+        if self._role is Role.LEADER:
+            self._tick_heartbeat()
+        else:
+            self._tick_election()
+
+    def propose(self, data: bytes) -> int:
+        """Append ``data`` on the leader; returns the entry's index.
+
+        Raises ``NotLeader`` on any other node and ``ProposalDropped``
+        while a leadership transfer is under way.
+        """
+        if self._role is not Role.LEADER:
+            raise NotLeader(self.id, self._lead)
+        if self.lead_transferee is not None:
+            raise ProposalDropped(f"leadership is moving to {self.lead_transferee!r}; retry there shortly")
+        return self._append_entry(Entry(self._term, self.log.last_index() + 1, bytes(data)))
+
+    def campaign(self) -> None:
+        """Start an election now, as if the election timeout had fired."""
+        if self._role is not Role.LEADER:
+            self._campaign(transfer=False)
+
+    def transfer_leadership(self, to: NodeId) -> None:
+        """Hand leadership to ``to`` once its log is up to date (thesis §3.10)."""
+        if self._role is not Role.LEADER:
+            raise NotLeader(self.id, self._lead)
+        if to not in self.voters:
+            raise ValueError(f"cannot transfer leadership to {to!r}: not a voter of {sorted(self.voters)}")
+        if to == self.id:
+            return
+        self.lead_transferee = to
+        self.election_elapsed = 0  # the transfer must finish within one election timeout
+        if self.prs[to].match == self.log.last_index():
+            self._send(Message(MT.TIMEOUT_NOW, self.id, to, self._term))
+        else:
+            self._send_append(to, send_if_empty=True)
+
+    def step(self, m: Message) -> None:
+        """Handle one message received from a peer."""
+        if m.dst != self.id or m.src == self.id or m.src not in self.voters:
+            return  # misrouted, or from a node outside the configuration
+        if m.term > self._term:
+            if m.type in (MT.VOTE, MT.PRE_VOTE):
+                force = m.context == CAMPAIGN_TRANSFER
+                in_lease = (
+                    self.config.check_quorum
+                    and self._lead is not None
+                    and self.election_elapsed < self.config.election_timeout_min
+                )
+                if in_lease and not force:
+                    return  # we heard from a live leader recently: do not be disrupted
+            if m.type is MT.PRE_VOTE or (m.type is MT.PRE_VOTE_RESP and not m.reject):
+                pass  # pre-vote never changes our term; a granted one carries the future term
+            else:
+                lead = m.src if m.type in (MT.APPEND, MT.HEARTBEAT) else None
+                self._become_follower(m.term, lead)
+        elif m.term < self._term:
+            if (self.config.check_quorum or self.config.pre_vote) and m.type in (MT.APPEND, MT.HEARTBEAT):
+                # A leader of an old term: tell it our term so it steps down.
+                self._send(Message(MT.APPEND_RESP, self.id, m.src, self._term))
+            elif m.type is MT.PRE_VOTE:
+                self._send(Message(MT.PRE_VOTE_RESP, self.id, m.src, self._term, reject=True))
+            return
+
+        if m.type in (MT.VOTE, MT.PRE_VOTE):
+            self._handle_vote_request(m)
+        elif self._role is Role.LEADER:
+            self._step_leader(m)
+        elif self._role in (Role.CANDIDATE, Role.PRE_CANDIDATE):
+            self._step_candidate(m)
+        else:
+            self._step_follower(m)
+
+    # -- Ready / advance -----------------------------------------------------
+
+    def has_ready(self) -> bool:
+        self._flush_appends()
+        return bool(
+            self.msgs
+            or self.log.unstable.entries
+            or self.log.has_next_committed()
+            or self.hard_state() != self._prev_hard_state
+            or self._soft_state() != self._prev_soft
+        )
+
+    def ready(self) -> Ready:
+        """Collect the work to do. Call ``advance()`` once it is done."""
+        self._flush_appends()
+        hs = self.hard_state()
+        soft = self._soft_state()
+        rd = Ready(
+            hard_state=hs if hs != self._prev_hard_state else None,
+            entries=self.log.unstable_entries(),
+            messages=self.msgs,
+            committed_entries=self.log.next_committed(),
+            soft_state=soft if soft != self._prev_soft else None,
+        )
+        self.msgs = []
+        self._pending_ready = rd
+        return rd
+
+    def advance(self) -> None:
+        """The last Ready was saved, sent and applied."""
+        rd = self._pending_ready
+        if rd is None:
+            raise RuntimeError("advance() called without a preceding ready()")
+        self._pending_ready = None
+        if rd.hard_state is not None:
+            self._prev_hard_state = rd.hard_state
+        if rd.soft_state is not None:
+            self._prev_soft = rd.soft_state
+        if rd.entries:
+            last = rd.entries[-1]
+            self.log.stable_to(last.index, last.term)
+        if rd.committed_entries:
+            self.log.applied_to(rd.committed_entries[-1].index)
+
+    # -- role transitions ------------------------------------------------------
+
+    def _reset(self, term: int) -> None:
+        if term != self._term:
+            self._term = term
+            self.vote = None
+        self._lead = None
+        self.election_elapsed = 0
+        self.heartbeat_elapsed = 0
+        self._reset_randomized_timeout()
+        self.votes = {}
+        self.lead_transferee = None
+        self._bcast_pending = False
+        last = self.log.last_index()
+        self.prs = {v: Progress(next=last + 1, max_inflight=self.config.max_inflight_msgs) for v in self.voters}
+        self.prs[self.id].match = last
+
+    def _reset_randomized_timeout(self) -> None:
+        c = self.config
+        self.randomized_election_timeout = self.rng.randrange(c.election_timeout_min, c.election_timeout_max)
+
+    def _become_follower(self, term: int, lead: NodeId | None) -> None:
+        self._reset(term)
+        self._role = Role.FOLLOWER
+        self._lead = lead
+
+    def _become_pre_candidate(self) -> None:
+        # Changes neither the term nor the vote: that is the point of pre-vote.
+        self._role = Role.PRE_CANDIDATE
+        self.votes = {}
+        self._lead = None
+        self._reset_randomized_timeout()
+
+    def _become_candidate(self) -> None:
+        self._reset(self._term + 1)
+        self.vote = self.id
+        self._role = Role.CANDIDATE
+
+    def _become_leader(self) -> None:
+        self._reset(self._term)
+        self._role = Role.LEADER
+        self._lead = self.id
+        # A no-op of the new term lets the leader commit entries of earlier
+        # terms (figure 8) and learn the commit index promptly.
+        self._append_entry(Entry(self._term, self.log.last_index() + 1, b"", EntryKind.NOOP))
+
+    def _campaign(self, transfer: bool) -> None:
+        if self.config.pre_vote and not transfer:
+            self._become_pre_candidate()
+            self._request_votes(MT.PRE_VOTE, self._term + 1, context=0)
+        else:
+            self._become_candidate()
+            self._request_votes(MT.VOTE, self._term, context=CAMPAIGN_TRANSFER if transfer else 0)
+
+    def _request_votes(self, vote_type: MessageType, term: int, context: int) -> None:
+        if self._poll(self.id, True) is not VoteResult.PENDING:
+            return  # a single-node cluster decided on our own vote
+        last_index, last_term = self.log.last_index(), self.log.last_term()
+        for peer in sorted(self.voters - {self.id}):
+            self._send(Message(vote_type, self.id, peer, term, log_term=last_term, index=last_index, context=context))
+
+    def _poll(self, voter: NodeId, granted: bool) -> VoteResult:
+        self.votes.setdefault(voter, granted)  # a duplicated response counts once
+        result = vote_result(self.voters, self.votes)
+        if result is VoteResult.WON:
+            if self._role is Role.PRE_CANDIDATE:
+                self._become_candidate()
+                self._request_votes(MT.VOTE, self._term, context=0)
+            else:
+                self._become_leader()
+        elif result is VoteResult.LOST:
+            self._become_follower(self._term, None)
+        return result
+
+    # -- ticks ---------------------------------------------------------------
+
+    def _tick_election(self) -> None:
+        self.election_elapsed += 1
+        if self.election_elapsed >= self.randomized_election_timeout:
+            self.election_elapsed = 0
+            self._campaign(transfer=False)
+
+    def _tick_heartbeat(self) -> None:
+        self.heartbeat_elapsed += 1
+        self.election_elapsed += 1
+        if self.election_elapsed >= self.config.election_timeout_min:
+            self.election_elapsed = 0
+            if self.config.check_quorum:
+                active = sum(1 for v in self.voters if v == self.id or self.prs[v].recent_active)
+                if active < len(self.voters) // 2 + 1:
+                    self._become_follower(self._term, None)
+                    return
+                for v, pr in self.prs.items():
+                    pr.recent_active = v == self.id
+            self.lead_transferee = None  # a transfer that did not finish in time is abandoned
+        if self.heartbeat_elapsed >= self.config.heartbeat_interval:
+            self.heartbeat_elapsed = 0
+            self._bcast_heartbeat()
+
+    # -- message handling --------------------------------------------------------
+
+    def _handle_vote_request(self, m: Message) -> None:
+        resp_type = MT.VOTE_RESP if m.type is MT.VOTE else MT.PRE_VOTE_RESP
+        can_vote = (
+            self.vote == m.src
+            or (self.vote is None and self._lead is None)
+            or (m.type is MT.PRE_VOTE and m.term > self._term)
+        )
+        if can_vote and self.log.is_up_to_date(m.index, m.log_term):
+            self._send(Message(resp_type, self.id, m.src, m.term))
+            if m.type is MT.VOTE:
+                self.election_elapsed = 0
+                self.vote = m.src
+        else:
+            self._send(Message(resp_type, self.id, m.src, self._term, reject=True))
+
+    def _step_follower(self, m: Message) -> None:
+        if m.type is MT.APPEND:
+            self.election_elapsed = 0
+            self._lead = m.src
+            self._handle_append(m)
+        elif m.type is MT.HEARTBEAT:
+            self.election_elapsed = 0
+            self._lead = m.src
+            self._handle_heartbeat(m)
+        elif m.type is MT.TIMEOUT_NOW:
+            self._campaign(transfer=True)
+
+    def _step_candidate(self, m: Message) -> None:
+        my_resp = MT.PRE_VOTE_RESP if self._role is Role.PRE_CANDIDATE else MT.VOTE_RESP
+        if m.type is MT.APPEND:
+            self._become_follower(m.term, m.src)
+            self._handle_append(m)
+        elif m.type is MT.HEARTBEAT:
+            self._become_follower(m.term, m.src)
+            self._handle_heartbeat(m)
+        elif m.type is my_resp:
+            self._poll(m.src, not m.reject)
+
+    def _step_leader(self, m: Message) -> None:
+        pr = self.prs.get(m.src)
+        if pr is None:
+            return
+        if m.type is MT.APPEND_RESP:
+            pr.recent_active = True
+            if m.reject:
+                hint = m.reject_hint
+                if m.log_term > 0:
+                    hint = self.log.find_conflict_by_term(m.reject_hint, m.log_term)
+                if pr.maybe_decr_to(m.index, hint):
+                    self._send_append(m.src, send_if_empty=True)
+                return
+            if pr.maybe_update(m.index) or (pr.match == m.index and pr.state is ProgressState.PROBE):
+                if pr.state is ProgressState.PROBE:
+                    pr.become_replicate()
+                if self._maybe_commit():
+                    self._bcast_pending = True
+            while self._send_append(m.src, send_if_empty=False):
+                pass
+            if m.src == self.lead_transferee and pr.match == self.log.last_index():
+                self._send(Message(MT.TIMEOUT_NOW, self.id, m.src, self._term))
+        elif m.type is MT.HEARTBEAT_RESP:
+            pr.recent_active = True
+            pr.probe_sent = False
+            if pr.state is ProgressState.REPLICATE and pr.is_paused():
+                pr.free_one_inflight()
+            if pr.match < self.log.last_index():
+                self._send_append(m.src, send_if_empty=True)
+
+    def _handle_append(self, m: Message) -> None:
+        if m.index < self.log.committed:
+            self._send(Message(MT.APPEND_RESP, self.id, m.src, self._term, index=self.log.committed))
+            return
+        last_new = self.log.maybe_append(m.index, m.log_term, m.commit, m.entries)
+        if last_new is not None:
+            self._send(Message(MT.APPEND_RESP, self.id, m.src, self._term, index=last_new))
+            return
+        # Fast backtracking: point the leader at the last entry that could match.
+        hint = self.log.find_conflict_by_term(min(m.index, self.log.last_index()), m.log_term)
+        self._send(
+            Message(
+                MT.APPEND_RESP,
+                self.id,
+                m.src,
+                self._term,
+                index=m.index,
+                reject=True,
+                reject_hint=hint,
+                log_term=self.log.term(hint),
+            )
+        )
+
+    def _handle_heartbeat(self, m: Message) -> None:
+        self.log.commit_to(min(m.commit, self.log.last_index()))
+        self._send(Message(MT.HEARTBEAT_RESP, self.id, m.src, self._term, context=m.context))
+
+    # -- leader replication -------------------------------------------------------
+
+    def _append_entry(self, entry: Entry) -> int:
+        last = self.log.append([entry])
+        self.prs[self.id].maybe_update(last)
+        self._maybe_commit()  # a single-node cluster commits at once
+        self._bcast_pending = True
+        return entry.index
+
+    def _maybe_commit(self) -> bool:
+        match = {v: pr.match for v, pr in self.prs.items()}
+        index = committed_index(self.voters, match)
+        # Figure 8: only an entry of the current term is committed by counting
+        # replicas; earlier entries are committed indirectly with it.
+        if index > self.log.committed and self.log.term(index) == self._term:
+            return self.log.commit_to(index)
+        return False
+
+    def _flush_appends(self) -> None:
+        """Send what proposals and commits left pending, batched per follower."""
+        if not self._bcast_pending or self._role is not Role.LEADER:
+            self._bcast_pending = False
+            return
+        self._bcast_pending = False
+        for peer in sorted(self.voters - {self.id}):
+            sent = self._send_append(peer, send_if_empty=True)
+            while sent and self._send_append(peer, send_if_empty=False):
+                pass
+
+    def _send_append(self, to: NodeId, send_if_empty: bool) -> bool:
+        pr = self.prs[to]
+        if pr.is_paused():
+            return False
+        prev = pr.next - 1
+        entries = self.log.slice(pr.next, self.log.last_index() + 1, self.config.max_entries_per_msg)
+        if not entries and not send_if_empty:
+            return False
+        self._send(
+            Message(
+                MT.APPEND,
+                self.id,
+                to,
+                self._term,
+                log_term=self.log.term(prev),
+                index=prev,
+                commit=self.log.committed,
+                entries=tuple(entries),
+            )
+        )
+        pr.sent_entries(entries[-1].index if entries else None)
+        return True
+
+    def _bcast_heartbeat(self) -> None:
+        for peer in sorted(self.voters - {self.id}):
+            commit = min(self.prs[peer].match, self.log.committed)
+            self._send(Message(MT.HEARTBEAT, self.id, peer, self._term, commit=commit))
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _send(self, m: Message) -> None:
+        self.msgs.append(m)
+
+    def _soft_state(self) -> SoftState:
+        return SoftState(self._lead, self._role)
+
+    def status(self) -> dict[str, object]:
+        """A snapshot of the core for logs, CLIs and tests."""
+        return {
+            "id": self.id,
+            "role": self._role.value,
+            "term": self._term,
+            "vote": self.vote,
+            "leader": self._lead,
+            "commit": self.log.committed,
+            "applied": self.log.applied,
+            "last_index": self.log.last_index(),
+        }

@@ -1,0 +1,42 @@
+"""What the core hands its caller: a ``Ready`` batch of work, in order."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from .messages import Entry, HardState, Message, NodeId
+
+
+class Role(enum.Enum):
+    FOLLOWER = "follower"
+    PRE_CANDIDATE = "pre-candidate"
+    CANDIDATE = "candidate"
+    LEADER = "leader"
+
+
+@dataclass(frozen=True, slots=True)
+class SoftState:
+    """Volatile state, reported when it changes; never persisted."""
+
+    leader_id: NodeId | None
+    role: Role
+
+
+@dataclass(slots=True)
+class Ready:
+    """Work the caller must do, in this order, then call ``advance()``:
+
+    1. save ``hard_state`` (if not None) and ``entries`` durably;
+    2. send ``messages`` (only after step 1: they promise what it saved);
+    3. apply ``committed_entries`` to the state machine.
+    """
+
+    hard_state: HardState | None
+    entries: list[Entry] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    committed_entries: list[Entry] = field(default_factory=list)
+    soft_state: SoftState | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.hard_state or self.entries or self.messages or self.committed_entries or self.soft_state)

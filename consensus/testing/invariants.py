@@ -1,0 +1,204 @@
+"""Raft's safety properties (figure 3 of the paper), checked on a live simulation.
+
+Checks are incremental so they can run after every simulated step:
+
+- **Election Safety**: at most one leader per term.
+- **Leader Append-Only**: a leader never overwrites or deletes its entries.
+- **Log Matching**: an entry with the same index and term has the same data
+  and the same predecessor everywhere, hence identical prefixes.
+- **Leader Completeness**: a leader holds every entry committed in earlier terms.
+- **State Machine Safety**: no two nodes commit or apply different entries
+  at one index.
+- **Monotonic Term / Monotonic Commit**: never decrease on a node, also
+  across a crash and restart.
+- **Durable Acknowledgement**: a vote or an append acknowledgement leaves a
+  node only after what it promises is in the node's storage.
+
+``check_full`` re-derives Log Matching and Leader Completeness from scratch.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
+
+from ..messages import Entry, Message, MessageType, NodeId
+from ..ready import Role
+
+if TYPE_CHECKING:
+    from .simulation import Simulation
+
+PROPERTIES = (
+    "Election Safety",
+    "Leader Append-Only",
+    "Log Matching",
+    "Leader Completeness",
+    "State Machine Safety",
+    "Monotonic Term",
+    "Monotonic Commit",
+    "Durable Acknowledgement",
+)
+
+
+class InvariantViolation(AssertionError):
+    """A Raft safety property broke. The message names the property, the
+    nodes and how to reproduce the run."""
+
+    def __init__(self, prop: str, nodes: Iterable[NodeId], detail: str, reproduce: str) -> None:
+        self.property = prop
+        self.nodes = tuple(sorted(set(nodes)))
+        self.detail = detail
+        self.reproduce = reproduce
+        super().__init__(f"{prop} violated on {', '.join(self.nodes)}: {detail}. Reproduce with {reproduce}")
+
+
+@dataclass(slots=True)
+class _LeaderMark:
+    term: int
+    last_index: int
+    last_term: int
+
+
+class InvariantChecker:
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self.counts: Counter[str] = Counter()
+        self.leaders: dict[int, NodeId] = {}
+        self._marks: dict[NodeId, _LeaderMark] = {}
+        self._seen: dict[tuple[int, int], tuple[bytes, int, int]] = {}
+        self.committed: dict[int, Entry] = {}
+        self.applied: dict[int, Entry] = {}
+        self._max_term: dict[NodeId, int] = {}
+        self._max_commit: dict[NodeId, int] = {}
+        self._checked_commit: dict[NodeId, int] = {}
+
+    def _fail(self, prop: str, nodes: Iterable[NodeId], detail: str) -> None:
+        raise InvariantViolation(prop, nodes, f"{detail} (step {self.sim.steps})", self.sim.reproduce_hint())
+
+    # -- hooks the simulation calls ------------------------------------------------
+
+    def on_persist(self, node: NodeId, entries: list[Entry]) -> None:
+        """After a node saved ``entries``: Log Matching on what changed, and
+        Leader Append-Only for a leader's own writes."""
+        if not entries:
+            return
+        storage = self.sim.storages[node]
+        core = self.sim.cores[node]
+        mark = self._marks.get(node)
+        self.counts["Leader Append-Only"] += 1
+        if core.role is Role.LEADER and mark is not None and mark.term == core.term and entries[0].index <= mark.last_index:
+            self._fail("Leader Append-Only", [node], f"leader of term {core.term} rewrote its log from index {entries[0].index}, it had {mark.last_index}")
+        self.counts["Log Matching"] += 1
+        first = entries[0].index
+        for e in storage.entries(first, storage.last_index() + 1):
+            prev_term = storage.term(e.index - 1)
+            key, value = (e.index, e.term), (e.data, int(e.kind), prev_term)
+            known = self._seen.setdefault(key, value)
+            if known != value:
+                self._fail(
+                    "Log Matching",
+                    [node],
+                    f"entry {e.term}/{e.index} on {node} differs from the same index and term seen elsewhere "
+                    f"(data or previous term {prev_term} vs {known[2]})",
+                )
+
+    def on_send(self, node: NodeId, m: Message) -> None:
+        if m.type is MessageType.APPEND_RESP and not m.reject:
+            self.counts["Durable Acknowledgement"] += 1
+            storage, core = self.sim.storages[node], self.sim.cores[node]
+            if storage.last_index() < m.index or storage.term(m.index) != core.log.term(m.index):
+                self._fail("Durable Acknowledgement", [node], f"{node} acknowledged index {m.index} before saving it (storage last index {storage.last_index()})")
+        elif m.type is MessageType.VOTE_RESP and not m.reject:
+            self.counts["Durable Acknowledgement"] += 1
+            hs = self.sim.storages[node].initial_state()
+            if hs.term != m.term or hs.vote != m.dst:
+                self._fail("Durable Acknowledgement", [node, m.dst], f"{node} granted its term-{m.term} vote to {m.dst} before saving it (saved: {hs})")
+
+    def on_apply(self, node: NodeId, entry: Entry) -> None:
+        self.counts["State Machine Safety"] += 1
+        known = self.applied.setdefault(entry.index, entry)
+        if known != entry:
+            self._fail("State Machine Safety", [node], f"{node} applied {entry} at index {entry.index}, another node applied {known}")
+
+    def on_restart(self, node: NodeId) -> None:
+        self._marks.pop(node, None)
+        self._checked_commit[node] = 0  # re-verify its committed prefix from storage
+
+    # -- the per-step check ----------------------------------------------------------
+
+    def check(self) -> None:
+        for node, core in self.sim.live_cores():
+            self._check_monotonic(node, core)
+            self._check_committed(node, core)
+            if core.role is Role.LEADER:
+                self._check_leader(node, core)
+
+    def _check_monotonic(self, node: NodeId, core) -> None:
+        self.counts["Monotonic Term"] += 1
+        if core.term < self._max_term.get(node, 0):
+            self._fail("Monotonic Term", [node], f"term went back from {self._max_term[node]} to {core.term}")
+        self._max_term[node] = core.term
+        self.counts["Monotonic Commit"] += 1
+        if core.commit_index < self._max_commit.get(node, 0):
+            self._fail("Monotonic Commit", [node], f"commit index went back from {self._max_commit[node]} to {core.commit_index}")
+        self._max_commit[node] = core.commit_index
+
+    def _check_committed(self, node: NodeId, core) -> None:
+        start = self._checked_commit.get(node, 0)
+        if core.commit_index <= start:
+            return
+        self.counts["State Machine Safety"] += 1
+        fresh: list[Entry] = []
+        for e in core.log.slice(max(start + 1, core.log.first_index()), core.commit_index + 1):
+            known = self.committed.get(e.index)
+            if known is None:
+                self.committed[e.index] = e
+                fresh.append(e)
+            elif known != e:
+                self._fail("State Machine Safety", [node], f"{node} committed {e} at index {e.index}, another node committed {known}")
+        self._checked_commit[node] = core.commit_index
+        # A newly committed entry must already be in every live leader of a later term.
+        for other, oc in self.sim.live_cores():
+            if oc.role is Role.LEADER:
+                self._leader_has(other, oc, (e for e in fresh if e.term < oc.term))
+
+    def _check_leader(self, node: NodeId, core) -> None:
+        self.counts["Election Safety"] += 1
+        holder = self.leaders.setdefault(core.term, node)
+        if holder != node:
+            self._fail("Election Safety", [holder, node], f"{holder} and {node} were both leader of term {core.term}")
+        mark = self._marks.get(node)
+        if mark is None or mark.term != core.term:
+            # Newly elected: it must hold everything committed so far.
+            self._leader_has(node, core, (e for e in self.committed.values() if e.term < core.term))
+        else:
+            self.counts["Leader Append-Only"] += 1
+            if core.last_index < mark.last_index or core.log.term(mark.last_index) != mark.last_term:
+                self._fail("Leader Append-Only", [node], f"leader of term {core.term} lost or changed entry {mark.last_term}/{mark.last_index}")
+        self._marks[node] = _LeaderMark(core.term, core.last_index, core.log.term(core.last_index))
+
+    def _leader_has(self, node: NodeId, core, entries: Iterable[Entry]) -> None:
+        self.counts["Leader Completeness"] += 1
+        for e in entries:
+            if core.log.term(e.index) != e.term:
+                self._fail("Leader Completeness", [node], f"leader of term {core.term} lacks committed entry {e}")
+
+    # -- from scratch -------------------------------------------------------------------
+
+    def check_full(self) -> None:
+        """Pairwise Log Matching over whole logs, and Leader Completeness for
+        current leaders. Quadratic: for the end of a run, not every step."""
+        logs = {n: c.log.slice(c.log.first_index(), c.last_index + 1) for n, c in self.sim.live_cores()}
+        names = sorted(logs)
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                self.counts["Log Matching"] += 1
+                la, lb = logs[a], logs[b]
+                common = min(len(la), len(lb))
+                last_match = max((k for k in range(common) if la[k].term == lb[k].term), default=-1)
+                if la[: last_match + 1] != lb[: last_match + 1]:
+                    self._fail("Log Matching", [a, b], f"logs agree on entry {la[last_match]} but differ before it")
+        for node, core in self.sim.live_cores():
+            if core.role is Role.LEADER:
+                self._leader_has(node, core, (e for e in self.committed.values() if e.term < core.term))

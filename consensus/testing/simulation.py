@@ -1,0 +1,383 @@
+"""A seeded, deterministic Raft cluster simulator with fault injection.
+
+``Simulation`` drives N ``RaftCore`` replicas over a simulated network. One
+``random.Random(seed)`` decides every election timeout, drop, duplicate,
+delay and reorder, so a run replays exactly from its seed and its sequence
+of calls. Each replica's Ready is handled as a real node must: save to its
+``MemoryStorage``, then send, then apply. ``crash`` throws away everything
+not saved; ``restart`` rebuilds the replica from its storage.
+
+Use it on your own state machine::
+
+    from consensus.testing import Simulation, check_linearizable, KVModel
+
+    class Counter:
+        def __init__(self): self.n = 0
+        def apply(self, cmd):            # cmd is what you proposed (JSON round-tripped)
+            self.n += cmd["add"]
+            return self.n
+
+    sim = Simulation(size=5, seed=7, drop=0.05, state_machine=Counter)
+    sim.run(50)                          # elect a leader
+    sim.propose({"add": 2})              # to the current leader; recorded in sim.history
+    sim.run(20)
+    sim.check()                          # raises InvariantViolation on a broken property
+
+Invariants are checked after every step by default (``check_invariants``).
+To check linearizability, record operations with a model of your machine's
+sequential behaviour and call ``check_linearizable(sim.history, model)``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable, Hashable, Iterator
+
+from ..config import RaftConfig
+from ..errors import NotLeader, ProposalDropped
+from ..messages import Entry, EntryKind, Message, NodeId
+from ..raft import RaftCore
+from ..ready import Role
+from ..storage import MemoryStorage
+from .history import History
+from .invariants import InvariantChecker
+from .state_machines import KVStateMachine, StateMachine
+
+
+@dataclass(slots=True)
+class InFlight:
+    """A message on the simulated wire."""
+
+    deliver_at: int
+    seq: int
+    message: Message
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+@dataclass(slots=True)
+class _Proposal:
+    op_id: int
+    node: NodeId
+    term: int
+
+
+class Simulation:
+    """N Raft replicas, a lossy network and a client history, from one seed.
+
+    Faults are probabilities per message: ``drop``, ``duplicate`` and
+    ``reorder`` (the message is held back past later ones), plus a uniform
+    extra delay of 0..``max_delay_ticks``. A message sent in step t arrives
+    in step t+1 at the earliest.
+    """
+
+    def __init__(
+        self,
+        size: int = 3,
+        *,
+        seed: int = 0,
+        drop: float = 0.0,
+        duplicate: float = 0.0,
+        reorder: float = 0.0,
+        max_delay_ticks: int = 0,
+        config: RaftConfig | None = None,
+        state_machine: Callable[[], StateMachine] = KVStateMachine,
+        check_invariants: bool = True,
+        node_ids: list[NodeId] | None = None,
+    ) -> None:
+        for name, p in (("drop", drop), ("duplicate", duplicate), ("reorder", reorder)):
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"{name} is a probability in [0, 1], got {p}")
+        if max_delay_ticks < 0:
+            raise ValueError(f"max_delay_ticks must be >= 0, got {max_delay_ticks}")
+        self.ids: list[NodeId] = list(node_ids) if node_ids else [f"n{i}" for i in range(1, size + 1)]
+        if len(set(self.ids)) != len(self.ids) or not self.ids:
+            raise ValueError(f"node ids must be distinct and non-empty, got {self.ids}")
+        self.seed = seed
+        self.drop_p, self.duplicate_p, self.reorder_p = drop, duplicate, reorder
+        self.max_delay_ticks = max_delay_ticks
+        self.config = config or RaftConfig()
+        self.rng = random.Random(seed)
+        self._state_machine = state_machine
+        self.check_invariants = check_invariants
+        self.storages: dict[NodeId, MemoryStorage] = {n: MemoryStorage() for n in self.ids}
+        self.cores: dict[NodeId, RaftCore] = {}
+        self.machines: dict[NodeId, StateMachine] = {}
+        self.crashed: set[NodeId] = set()
+        self.groups: list[set[NodeId]] | None = None
+        self.in_flight: list[InFlight] = []
+        self.history = History()
+        self.faults: Counter[str] = Counter()
+        self.now = 0
+        self.steps = 0
+        self.delivered = 0
+        self._seq = 0
+        self._proposals: dict[int, _Proposal] = {}
+        self._clients = 0
+        self.sent_log: list[Message] | None = None  # set to [] to record every send
+        self.checker = InvariantChecker(self)
+        for n in self.ids:
+            self._boot(n)
+        self._after_event()
+
+    # -- inspection ------------------------------------------------------------
+
+    def live_cores(self) -> Iterator[tuple[NodeId, RaftCore]]:
+        for n in self.ids:
+            if n not in self.crashed:
+                yield n, self.cores[n]
+
+    def leader(self) -> NodeId | None:
+        """The live leader of the highest term, or None."""
+        best: tuple[int, NodeId] | None = None
+        for n, core in self.live_cores():
+            if core.role is Role.LEADER and (best is None or core.term > best[0]):
+                best = (core.term, n)
+        return best[1] if best else None
+
+    def reproduce_hint(self) -> str:
+        return (
+            f"Simulation(size={len(self.ids)}, seed={self.seed}, drop={self.drop_p}, duplicate={self.duplicate_p}, "
+            f"reorder={self.reorder_p}, max_delay_ticks={self.max_delay_ticks}) and the same calls"
+        )
+
+    # -- time --------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One unit of time: every live node ticks, then due messages arrive."""
+        self.now += 1
+        for n, core in list(self.live_cores()):
+            core.tick()
+            self._process(n)
+        due = sorted((f for f in self.in_flight if f.deliver_at <= self.now), key=lambda f: (f.deliver_at, f.seq))
+        if due:
+            due_ids = {id(f) for f in due}
+            self.in_flight = [f for f in self.in_flight if id(f) not in due_ids]
+            for f in due:
+                self._deliver(f.message)
+        self.steps += 1
+        self._after_event()
+
+    def run(self, ticks: int) -> None:
+        for _ in range(ticks):
+            self.step()
+
+    def run_until(self, predicate: Callable[[], bool], max_ticks: int) -> bool:
+        """Step until ``predicate()`` holds; False if ``max_ticks`` passed first."""
+        for _ in range(max_ticks):
+            if predicate():
+                return True
+            self.step()
+        return predicate()
+
+    def tick(self, node: NodeId | None = None, times: int = 1) -> None:
+        """Tick one node (or all live ones) without delivering anything."""
+        for _ in range(times):
+            for n, core in list(self.live_cores()):
+                if node is None or n == node:
+                    core.tick()
+                    self._process(n)
+            self.steps += 1
+            self._after_event()
+
+    def campaign(self, node: NodeId) -> None:
+        """Make ``node`` start an election now (its election timeout fired)."""
+        self._live(node).campaign()
+        self._process(node)
+        self._after_event()
+
+    # -- the network -----------------------------------------------------------------
+
+    def deliver(self, index: int = 0) -> Message | None:
+        """Deliver the in-flight message at ``index`` now, whatever its delay."""
+        f = self.in_flight.pop(index)
+        self._deliver(f.message)
+        self.steps += 1
+        self._after_event()
+        return f.message
+
+    def drop_message(self, index: int = 0) -> Message:
+        self.faults["dropped"] += 1
+        return self.in_flight.pop(index).message
+
+    def duplicate_message(self, index: int = 0) -> None:
+        self.faults["duplicated"] += 1
+        f = self.in_flight[index]
+        self.in_flight.append(InFlight(f.deliver_at, self._next_seq(), f.message))
+
+    def stabilize(self, max_deliveries: int = 100_000) -> list[Message]:
+        """Deliver every in-flight message, and those they cause, in send order."""
+        out: list[Message] = []
+        while self.in_flight:
+            if len(out) >= max_deliveries:
+                raise RuntimeError(f"no quiescence after {max_deliveries} deliveries")
+            self.in_flight.sort(key=lambda f: f.seq)
+            m = self.deliver(0)
+            if m is not None:
+                out.append(m)
+        return out
+
+    def partition(self, *groups: Iterable[NodeId]) -> None:
+        """Cut the links between groups; a node named in no group is isolated."""
+        named = [set(g) for g in groups]
+        for n in self.ids:
+            if not any(n in g for g in named):
+                named.append({n})
+        self.groups = named
+        self.faults["partitions"] += 1
+
+    def isolate(self, node: NodeId) -> None:
+        self.partition([n for n in self.ids if n != node])
+
+    def heal(self) -> None:
+        self.groups = None
+
+    def connected(self, a: NodeId, b: NodeId) -> bool:
+        if self.groups is None:
+            return True
+        return any(a in g and b in g for g in self.groups)
+
+    # -- crashes -----------------------------------------------------------------
+
+    def crash(self, node: NodeId) -> None:
+        """Stop ``node``; everything it had not saved is lost."""
+        self._live(node)
+        self.crashed.add(node)
+        self.faults["crashes"] += 1
+
+    def restart(self, node: NodeId) -> None:
+        """Bring ``node`` back from its storage, with a fresh state machine."""
+        if node not in self.crashed:
+            raise ValueError(f"{node} is running; crash it before restarting it")
+        self.crashed.discard(node)
+        self._boot(node)
+        self.checker.on_restart(node)
+        self.faults["restarts"] += 1
+        self._process(node)
+        self._after_event()
+
+    # -- clients -------------------------------------------------------------------
+
+    def propose(self, value: Any, node: NodeId | None = None, client: Hashable | None = None) -> int | None:
+        """Propose ``value`` (JSON-serialisable) as a client operation.
+
+        It goes to ``node``, or to the current leader. Returns the operation
+        id in ``history``, or None if that node could not take it (not the
+        leader): such a call certainly had no effect and is not recorded.
+        The operation completes when the node applies the entry; if the node
+        crashes or loses the entry first, it stays indeterminate.
+        """
+        target = node or self.leader()
+        if target is None or target in self.crashed:
+            return None
+        if client is None:
+            self._clients += 1
+            client = f"c{self._clients}"
+        data = json.dumps(value, separators=(",", ":")).encode()
+        try:
+            index = self.cores[target].propose(data)
+        except (NotLeader, ProposalDropped):
+            return None
+        op_id = self.history.invoke(client, _freeze(value))
+        self._proposals[index] = _Proposal(op_id, target, self.cores[target].term)
+        self._process(target)
+        self._after_event()
+        return op_id
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _boot(self, node: NodeId) -> None:
+        self.cores[node] = RaftCore(
+            node, self.ids, self.storages[node], self.config, rng=random.Random(self.rng.getrandbits(64))
+        )
+        self.machines[node] = self._state_machine()
+
+    def _live(self, node: NodeId) -> RaftCore:
+        if node not in self.cores:
+            raise ValueError(f"unknown node {node!r}; nodes are {self.ids}")
+        if node in self.crashed:
+            raise ValueError(f"{node} is crashed; restart it first")
+        return self.cores[node]
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _deliver(self, m: Message) -> None:
+        self.delivered += 1
+        if m.dst in self.crashed or not self.connected(m.src, m.dst):
+            self.faults["lost to partition or crash"] += 1
+            return
+        self.cores[m.dst].step(m)
+        self._process(m.dst)
+
+    def _send(self, m: Message) -> None:
+        if self.sent_log is not None:
+            self.sent_log.append(m)
+        r = self.rng
+        if self.drop_p and r.random() < self.drop_p:
+            self.faults["dropped"] += 1
+            return
+        copies = 1
+        if self.duplicate_p and r.random() < self.duplicate_p:
+            self.faults["duplicated"] += 1
+            copies = 2
+        for _ in range(copies):
+            at = self.now + 1 + (r.randint(0, self.max_delay_ticks) if self.max_delay_ticks else 0)
+            if self.reorder_p and r.random() < self.reorder_p:
+                self.faults["reordered"] += 1
+                at += r.randint(1, 3 + self.max_delay_ticks)
+            self.in_flight.append(InFlight(at, self._next_seq(), m))
+
+    def _process(self, node: NodeId) -> None:
+        """Handle the node's Ready the way a real node must: save, send, apply."""
+        core, storage = self.cores[node], self.storages[node]
+        while core.has_ready():
+            rd = core.ready()
+            storage.save(rd.hard_state, rd.entries)
+            if self.check_invariants:
+                self.checker.on_persist(node, rd.entries)
+            for m in rd.messages:
+                if self.check_invariants:
+                    self.checker.on_send(node, m)
+                self._send(m)
+            for e in rd.committed_entries:
+                self._apply(node, e)
+            core.advance()
+
+    def _apply(self, node: NodeId, e: Entry) -> None:
+        if self.check_invariants:
+            self.checker.on_apply(node, e)
+        result = None
+        if e.kind is EntryKind.NORMAL:
+            result = self.machines[node].apply(json.loads(e.data))
+        p = self._proposals.get(e.index)
+        if p is not None and p.node == node:
+            del self._proposals[e.index]
+            if p.term == e.term:
+                self.history.complete(p.op_id, result)
+            else:
+                # Another leader's entry won this index: ours was never committed.
+                self.history.fail(p.op_id)
+
+    def _after_event(self) -> None:
+        if self.check_invariants:
+            self.checker.check()
+
+    def check(self) -> None:
+        """Check every invariant now, including the quadratic full checks."""
+        self.checker.check()
+        self.checker.check_full()
+
+
+def _freeze(value: Any) -> Any:
+    """Lists become tuples so that history inputs are hashable."""
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    return value

@@ -1,0 +1,29 @@
+"""Hypothesis profiles: ``ci`` (default, bounded for 2 cores) and ``soak``.
+
+Select with ``HYPOTHESIS_PROFILE=soak pytest tests/consensus``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    max_examples=200,
+    stateful_step_count=60,
+    deadline=None,
+    derandomize=True,  # a fixed seed: the same examples every run
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "soak",
+    max_examples=5000,
+    stateful_step_count=200,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
