@@ -379,11 +379,15 @@ class RaftCore:
                 if pr.maybe_decr_to(m.index, hint):
                     self._send_append(m.src, send_if_empty=True)
                 return
+            was_paused = pr.is_paused()
             if pr.maybe_update(m.index) or (pr.match == m.index and pr.state is ProgressState.PROBE):
                 if pr.state is ProgressState.PROBE:
                     pr.become_replicate()
                 if self._maybe_commit():
                     self._bcast_pending = True
+                elif was_paused:
+                    # It missed the last commit broadcast while paused.
+                    self._send_append(m.src, send_if_empty=True)
             while self._send_append(m.src, send_if_empty=False):
                 pass
             if m.src == self.lead_transferee and pr.match == self.log.last_index():

@@ -1,0 +1,53 @@
+"""Pluggable byte transports between nodes.
+
+A `Transport` sends opaque bytes to a peer id and yields the
+``(peer_id, data)`` pairs it receives; delivery is at-most-once and
+unordered, which Raft tolerates. Two implementations:
+
+- `MemoryNetwork` / `MemoryEndpoint`: in-process, seeded fault injection
+  (drop, duplicate, delay/reorder, partitions). The default for tests and
+  in-process teams; needs no network.
+- `TcpTransport`: separate processes and hosts; length-prefixed frames, an
+  HMAC-SHA256 handshake over a shared secret, optional TLS, reconnection with
+  capped exponential backoff.
+
+Nothing here imports `consensus` or `runtime`.
+"""
+
+from transports.backoff import Backoff
+from transports.base import (
+    FrameTooLarge,
+    HandshakeError,
+    IncompleteFrame,
+    NodeIdInUse,
+    Transport,
+    TransportClosed,
+    TransportConfigError,
+    TransportError,
+    UnknownPeer,
+)
+from transports.framing import DEFAULT_MAX_FRAME_SIZE
+from transports.memory import MemoryEndpoint, MemoryNetwork
+from transports.stats import MemoryStats, TcpStats, TransportStats
+from transports.tcp import Address, TcpTransport
+
+__all__ = [
+    "DEFAULT_MAX_FRAME_SIZE",
+    "Address",
+    "Backoff",
+    "FrameTooLarge",
+    "HandshakeError",
+    "IncompleteFrame",
+    "MemoryEndpoint",
+    "MemoryNetwork",
+    "MemoryStats",
+    "NodeIdInUse",
+    "TcpStats",
+    "TcpTransport",
+    "Transport",
+    "TransportClosed",
+    "TransportConfigError",
+    "TransportError",
+    "TransportStats",
+    "UnknownPeer",
+]

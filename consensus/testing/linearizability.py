@@ -222,7 +222,7 @@ class _Events:
         for i, o in enumerate(ops):
             events.append((o.call, 0, i))
             if o.ret is not None:
-                events.append((o.ret, 1, i))
+                events.append((float('inf'), 1, i))
         # Calls before returns at equal times: touching intervals are concurrent.
         events.sort()
         n = len(events)
@@ -257,7 +257,7 @@ class _Events:
     def unlift(self, call: int) -> None:
         # Dancing links: relink in reverse order of unlinking.
         if self.ret_of[call] >= 0:
-            pass
+            self._relink(self.ret_of[call])
         self._relink(call)
 
 

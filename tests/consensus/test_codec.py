@@ -1,0 +1,341 @@
+"""Tests for consensus.codec: roundtrip, fuzzing and specific malformed inputs.
+
+The malformed inputs are built by hand from the documented layout (not by
+calling ``encode``), so a codec that silently changed its layout would fail
+here too.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from consensus import DecodeError, Entry, EntryKind, Message, MessageType, decode, encode
+
+U64 = 2**64 - 1
+
+# version u8 | type u8 | term u64 | log_term u64 | index u64 | commit u64
+# | reject u8 | reject_hint u64 | context u64
+HEAD = struct.Struct(">BBQQQQBQQ")
+ENTRY_HEAD = struct.Struct(">QQBI")
+
+
+def raw(
+    *,
+    version: int = 1,
+    mtype: int = int(MessageType.APPEND),
+    term: int = 5,
+    log_term: int = 1,
+    index: int = 3,
+    commit: int = 2,
+    reject: int = 0,
+    hint: int = 0,
+    context: int = 0,
+    src: bytes = b"a",
+    dst: bytes = b"b",
+    count: int | None = None,
+    entries: tuple[tuple[int, int, int, bytes], ...] = (),
+    trailer: bytes = b"",
+) -> bytes:
+    """Bytes laid out by hand as the codec's docstring specifies."""
+    out = HEAD.pack(version, mtype, term, log_term, index, commit, reject, hint, context)
+    out += bytes((len(src),)) + src + bytes((len(dst),)) + dst
+    out += struct.pack(">I", len(entries) if count is None else count)
+    for e_term, e_index, kind, data in entries:
+        out += ENTRY_HEAD.pack(e_term, e_index, kind, len(data)) + data
+    return out + trailer
+
+
+# -- strategies -----------------------------------------------------------------
+
+node_ids = st.text(min_size=1, max_size=20).filter(lambda s: 0 < len(s.encode()) <= 255)
+u64 = st.integers(min_value=0, max_value=U64)
+kinds = st.sampled_from(list(EntryKind))
+
+
+@st.composite
+def append_messages(draw: st.DrawFn) -> Message:
+    n = draw(st.integers(min_value=0, max_value=6))
+    term = draw(st.integers(min_value=1, max_value=U64))
+    log_term = draw(st.integers(min_value=0, max_value=term))
+    index = draw(st.integers(min_value=0, max_value=U64 - n))
+    entries = []
+    prev = max(log_term, 1)
+    for i in range(1, n + 1):
+        e_term = draw(st.integers(min_value=prev, max_value=term))
+        prev = e_term
+        entries.append(Entry(e_term, index + i, draw(st.binary(max_size=40)), draw(kinds)))
+    return Message(
+        MessageType.APPEND,
+        draw(node_ids),
+        draw(node_ids),
+        term,
+        log_term=log_term,
+        index=index,
+        commit=draw(u64),
+        entries=tuple(entries),
+        reject=draw(st.booleans()),
+        reject_hint=draw(u64),
+        context=draw(u64),
+    )
+
+
+@st.composite
+def other_messages(draw: st.DrawFn) -> Message:
+    mtype = draw(st.sampled_from([t for t in MessageType if t is not MessageType.APPEND]))
+    return Message(
+        mtype,
+        draw(node_ids),
+        draw(node_ids),
+        draw(u64),
+        log_term=draw(u64),
+        index=draw(u64),
+        commit=draw(u64),
+        reject=draw(st.booleans()),
+        reject_hint=draw(u64),
+        context=draw(u64),
+    )
+
+
+messages = st.one_of(append_messages(), other_messages())
+
+
+def decode_or_error(data: bytes) -> Message | None:
+    """decode() must return a Message or raise DecodeError, nothing else."""
+    try:
+        m = decode(data)
+    except DecodeError:
+        return None
+    assert isinstance(m, Message)
+    return m
+
+
+# -- roundtrip ---------------------------------------------------------------------
+
+
+@given(messages)
+@settings(max_examples=200)
+def test_roundtrip(m: Message) -> None:
+    data = encode(m)
+    assert isinstance(data, bytes)
+    back = decode(data)
+    assert back == m
+    assert type(back.type) is MessageType
+    assert all(type(e.kind) is EntryKind for e in back.entries)
+    assert isinstance(back.reject, bool)
+
+
+@given(messages)
+@settings(max_examples=50)
+def test_decode_accepts_bytearray_and_memoryview(m: Message) -> None:
+    data = encode(m)
+    assert decode(bytearray(data)) == m
+    assert decode(memoryview(data)) == m
+
+
+def test_roundtrip_every_type_explicitly() -> None:
+    for t in MessageType:
+        entries = (Entry(2, 8, b"x"), Entry(3, 9, b"", EntryKind.NOOP)) if t is MessageType.APPEND else ()
+        m = Message(t, "n1", "n2", 3, log_term=2, index=7, commit=6, entries=entries, reject=True, reject_hint=4, context=9)
+        assert decode(encode(m)) == m
+
+
+def test_encoding_matches_documented_layout() -> None:
+    m = Message(MessageType.APPEND, "a", "b", 5, log_term=1, index=3, commit=2, entries=(Entry(4, 4, b"hi"),))
+    assert encode(m) == raw(entries=((4, 4, 0, b"hi"),))
+
+
+def test_encode_rejects_bad_node_ids() -> None:
+    with pytest.raises(ValueError):
+        encode(Message(MessageType.HEARTBEAT, "", "b", 1))
+    with pytest.raises(ValueError):
+        encode(Message(MessageType.HEARTBEAT, "a", "x" * 256, 1))
+
+
+# -- fuzz --------------------------------------------------------------------------
+
+
+@given(st.binary(max_size=200))
+@settings(max_examples=200)
+def test_decode_arbitrary_bytes(data: bytes) -> None:
+    decode_or_error(data)
+
+
+@given(
+    st.builds(
+        lambda head, tail: head + tail,
+        st.builds(
+            lambda t, fields: HEAD.pack(1, t, *fields),
+            st.integers(0, 255),
+            st.tuples(u64, u64, u64, u64, st.integers(0, 255), u64, u64),
+        ),
+        st.binary(max_size=120),
+    )
+)
+@settings(max_examples=200)
+def test_decode_bytes_with_a_valid_looking_header(data: bytes) -> None:
+    # Random bytes almost never get past the version byte; these do.
+    decode_or_error(data)
+
+
+@given(messages, st.data())
+@settings(max_examples=100)
+def test_decode_mutated_encodings(m: Message, data: st.DataObject) -> None:
+    enc = encode(m)
+    # flip one byte
+    pos = data.draw(st.integers(0, len(enc) - 1))
+    flip = data.draw(st.integers(1, 255))
+    mutated = bytearray(enc)
+    mutated[pos] ^= flip
+    decode_or_error(bytes(mutated))
+    # truncate at every position: never a full message, so always DecodeError
+    for cut in range(len(enc)):
+        with pytest.raises(DecodeError):
+            decode(enc[:cut])
+    # append a byte: trailing garbage is an error
+    extra = data.draw(st.integers(0, 255))
+    with pytest.raises(DecodeError):
+        decode(enc + bytes((extra,)))
+
+
+# -- specific malformed inputs --------------------------------------------------------
+
+
+def test_reference_raw_message_decodes() -> None:
+    # The baseline the malformed cases below deviate from is itself valid.
+    m = decode(raw(entries=((4, 4, 0, b"hi"), (5, 5, 1, b""))))
+    assert m == Message(
+        MessageType.APPEND,
+        "a",
+        "b",
+        5,
+        log_term=1,
+        index=3,
+        commit=2,
+        entries=(Entry(4, 4, b"hi"), Entry(5, 5, b"", EntryKind.NOOP)),
+    )
+
+
+def _error(data: bytes) -> str:
+    with pytest.raises(DecodeError) as info:
+        decode(data)
+    return str(info.value).lower()
+
+
+def test_wrong_version() -> None:
+    msg = _error(raw(version=2))
+    assert "version" in msg and "2" in msg
+
+
+def test_unknown_type() -> None:
+    msg = _error(raw(mtype=42))
+    assert "type" in msg and "42" in msg
+
+
+def test_type_zero_is_unknown() -> None:
+    assert "type" in _error(raw(mtype=0))
+
+
+def test_truncated_header() -> None:
+    data = raw()
+    for cut in (0, 1, HEAD.size - 1):
+        msg = _error(data[:cut])
+        assert "short" in msg or "truncated" in msg
+
+
+def test_entries_on_a_non_append_message() -> None:
+    msg = _error(raw(mtype=int(MessageType.HEARTBEAT), entries=((4, 4, 0, b""),)))
+    assert "entries" in msg and "heartbeat" in msg
+
+
+def test_non_consecutive_entry_indexes() -> None:
+    msg = _error(raw(index=3, entries=((4, 4, 0, b""), (4, 6, 0, b""))))
+    assert "consecutive" in msg
+
+
+def test_first_entry_must_follow_prev_index() -> None:
+    msg = _error(raw(index=3, entries=((4, 5, 0, b""),)))
+    assert "consecutive" in msg
+
+
+def test_entry_term_above_message_term() -> None:
+    msg = _error(raw(term=5, entries=((6, 4, 0, b""),)))
+    assert "term" in msg and "6" in msg
+
+
+def test_entry_terms_must_not_decrease() -> None:
+    msg = _error(raw(term=5, log_term=1, entries=((4, 4, 0, b""), (3, 5, 0, b""))))
+    assert "term" in msg
+
+
+def test_entry_term_below_prev_log_term() -> None:
+    msg = _error(raw(term=5, log_term=4, entries=((3, 4, 0, b""),)))
+    assert "term" in msg
+
+
+def test_entry_term_zero() -> None:
+    msg = _error(raw(term=5, log_term=0, index=0, entries=((0, 1, 0, b""),)))
+    assert "term" in msg
+
+
+def test_unknown_entry_kind() -> None:
+    msg = _error(raw(entries=((4, 4, 7, b""),)))
+    assert "kind" in msg
+
+
+def test_reject_flag_not_boolean() -> None:
+    msg = _error(raw(reject=2))
+    assert "reject" in msg
+
+
+def test_trailing_bytes() -> None:
+    msg = _error(raw(trailer=b"\x00\x00"))
+    assert "trailing" in msg
+
+
+def test_entry_count_claims_more_entries_than_bytes() -> None:
+    msg = _error(raw(count=1_000_000, entries=((4, 4, 0, b""),), trailer=b""))
+    assert "1000000" in msg and "entries" in msg
+
+
+def test_entry_count_of_u32_max_is_rejected_cheaply() -> None:
+    msg = _error(raw(count=2**32 - 1))
+    assert "entries" in msg
+
+
+def test_entry_data_length_past_the_end() -> None:
+    good = raw(entries=((4, 4, 0, b"abcd"),))
+    # Patch the entry's data length (last u32 of the entry header) to 1000.
+    data_len_at = len(good) - 4 - 4
+    bad = good[:data_len_at] + struct.pack(">I", 1000) + good[data_len_at + 4 :]
+    msg = _error(bad)
+    assert "truncated" in msg
+
+
+def test_invalid_utf8_node_id() -> None:
+    msg = _error(raw(src=b"\xff\xfe"))
+    assert "utf-8" in msg or "utf8" in msg
+    msg = _error(raw(dst=b"\xc3"))
+    assert "utf-8" in msg or "utf8" in msg
+
+
+def test_empty_node_id() -> None:
+    msg = _error(raw(src=b""))
+    assert "empty" in msg and "src" in msg
+    msg = _error(raw(dst=b""))
+    assert "empty" in msg and "dst" in msg
+
+
+def test_node_id_length_past_the_end() -> None:
+    data = HEAD.pack(1, int(MessageType.VOTE), 1, 0, 0, 0, 0, 0, 0) + bytes((10,)) + b"abc"
+    msg = _error(data)
+    assert "truncated" in msg and "src" in msg
+
+
+def test_decode_error_is_a_value_error() -> None:
+    # Callers that catch ValueError for bad input also catch DecodeError.
+    with pytest.raises(ValueError):
+        decode(b"")

@@ -1,0 +1,559 @@
+"""`TcpTransport`: length-prefixed frames over TCP, with an HMAC handshake and optional TLS.
+
+Each node listens on one address and keeps one *outbound* connection per
+peer; A's messages to B travel on the connection A dialed, and B's on the one
+B dialed.
+
+Outbound
+    `send` puts the message into that peer's bounded queue (``queue_size``
+    messages) or, when the queue is full, drops and counts it. One dialer task
+    per peer connects (TLS when ``ssl_context`` is given), runs the client side
+    of the handshake (`transports.handshake`) and then writes the queued
+    messages as frames. If the dial fails or the connection breaks, it waits a
+    capped, fully jittered exponential backoff and dials again; messages queued
+    meanwhile are kept up to the queue bound (they may be stale by the time
+    they arrive: delivery is at-most-once).
+
+Inbound
+    The listener accepts connections, runs the server side of TLS and of the
+    handshake under one ``handshake_timeout``, at most
+    ``max_pending_handshakes`` at a time, and then yields each frame as
+    ``(peer_id, payload)``. A newer authenticated connection from the same peer
+    replaces the older one.
+
+Bad input never crashes the node: a failed handshake (garbage, wrong secret,
+unknown node id, timeout), a TLS error, a frame longer than
+``max_frame_size`` (its payload is never read) or a connection cut mid-frame
+closes that connection, logs ``tcp.connection_rejected`` with a reason and
+counts it in `TcpStats.rejected_connections` and `TcpStats.rejection_reasons`.
+
+TLS
+    Pass both ``ssl_context`` (a client context, e.g.
+    ``ssl.create_default_context()`` trusting your CA; it is used to dial and
+    checks the peer's certificate against the host in its address) and
+    ``server_ssl_context`` (e.g. ``ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)``
+    with this node's certificate loaded; it is used by the listener), or
+    neither. Every node of a cluster must agree. Mutual TLS is configured on
+    the contexts themselves (``verify_mode`` and ``load_cert_chain``).
+
+Port 0
+    ``listen=("127.0.0.1", 0)`` binds a free port; `listen_address` gives the
+    real one once the transport has started. Peers whose address is not known
+    yet can be named with ``None`` (or added later) and wired with `set_peer`.
+"""
+
+from __future__ import annotations
+
+import random
+import ssl
+from collections.abc import Mapping
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Self
+
+import anyio
+import structlog
+from anyio.abc import AnyByteStream, SocketAttribute, SocketListener, SocketStream
+from anyio.lowlevel import checkpoint
+from anyio.streams.buffered import BufferedByteStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from anyio.streams.tls import TLSStream
+
+from transports.backoff import Backoff
+from transports.base import (
+    FrameTooLarge,
+    HandshakeError,
+    IncompleteFrame,
+    TransportClosed,
+    TransportConfigError,
+    TransportError,
+    UnknownPeer,
+)
+from transports.framing import DEFAULT_MAX_FRAME_SIZE, check_max_frame_size, read_frame, write_frame
+from transports.handshake import client_handshake, encode_node_id, server_handshake
+from transports.stats import TcpStats
+from transports.tasks import BackgroundTasks, split_exc_info
+
+__all__ = ["Address", "TcpTransport"]
+
+log = structlog.get_logger(__name__)
+
+Address = tuple[str, int]
+"""A ``(host, port)`` pair."""
+
+_NETWORK_ERRORS = (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream, anyio.IncompleteRead)
+
+
+@dataclass(slots=True, eq=False)
+class _Peer:
+    """What the transport keeps per peer: its address, its outbound queue and its dialer's state."""
+
+    address: Address | None
+    queue_send: MemoryObjectSendStream[bytes]
+    queue_receive: MemoryObjectReceiveStream[bytes]
+    address_changed: anyio.Event | None = None
+    connection: anyio.CancelScope | None = None
+
+
+def _check_address(address: object, what: str) -> Address:
+    if not (
+        isinstance(address, tuple)
+        and len(address) == 2
+        and isinstance(address[0], str)
+        and isinstance(address[1], int)
+        and 0 <= address[1] <= 65535
+    ):
+        raise TransportConfigError(f"{what} must be a (host, port) tuple with a port in 0..65535, got {address!r}")
+    return (address[0], address[1])
+
+
+def _positive(name: str, value: float) -> float:
+    if not value > 0:
+        raise TransportConfigError(f"{name} must be positive, got {value!r}")
+    return float(value)
+
+
+def _describe_remote(stream: SocketStream) -> str:
+    try:
+        host, port = stream.extra(SocketAttribute.remote_address)[:2]
+    except (OSError, anyio.TypedAttributeLookupError, ValueError, TypeError):
+        return "unknown"
+    return f"{host}:{port}"
+
+
+class TcpTransport:
+    """A `Transport` over TCP (see the module docstring for the protocol).
+
+    Args:
+        node_id: this node's id, sent in the handshake (1..255 UTF-8 bytes).
+        listen: ``(host, port)`` to listen on; port 0 picks a free port, see
+            `listen_address`.
+        peers: peer id -> ``(host, port)``, or ``None`` for a peer whose address
+            is set later with `set_peer`. Only these ids may connect in, and
+            only these may be sent to.
+        secret: the cluster's shared secret for the HMAC handshake (use at
+            least 32 random bytes, e.g. ``secrets.token_bytes(32)``).
+        ssl_context: client-side TLS context used to dial peers.
+        server_ssl_context: server-side TLS context used by the listener. Give
+            both TLS contexts or neither.
+        max_frame_size: largest payload in bytes, both sent and accepted.
+        queue_size: messages buffered per peer while it is slow or down, and
+            received messages buffered until iterated.
+        connect_timeout: seconds to connect (including the TLS handshake).
+        handshake_timeout: seconds for the whole inbound TLS + HMAC handshake,
+            and for the outbound HMAC handshake.
+        backoff: the redial policy.
+        max_pending_handshakes: inbound connections allowed to be in their
+            handshake at once; further ones are closed at once.
+        seed: seed of the `random.Random` used for backoff jitter.
+    """
+
+    def __init__(
+        self,
+        node_id: str,
+        listen: Address,
+        peers: Mapping[str, Address | None] | None = None,
+        *,
+        secret: bytes,
+        ssl_context: ssl.SSLContext | None = None,
+        server_ssl_context: ssl.SSLContext | None = None,
+        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+        queue_size: int = 1024,
+        connect_timeout: float = 5.0,
+        handshake_timeout: float = 5.0,
+        backoff: Backoff | None = None,
+        max_pending_handshakes: int = 64,
+        seed: int | None = None,
+    ) -> None:
+        encode_node_id(node_id)
+        self.node_id = node_id
+        self._listen = _check_address(listen, "listen")
+        if not isinstance(secret, bytes) or not secret:
+            raise TransportConfigError("secret must be non-empty bytes shared by every node, e.g. secrets.token_bytes(32)")
+        self._secret = secret
+        if (ssl_context is None) != (server_ssl_context is None):
+            raise TransportConfigError(
+                "give both ssl_context (used to dial) and server_ssl_context (used to listen), or neither: "
+                "every node both dials and accepts connections"
+            )
+        self._ssl_context = ssl_context
+        self._server_ssl_context = server_ssl_context
+        self.max_frame_size = check_max_frame_size(max_frame_size)
+        if queue_size < 1:
+            raise TransportConfigError(f"queue_size must be at least 1, got {queue_size}")
+        self.queue_size = queue_size
+        self._connect_timeout = _positive("connect_timeout", connect_timeout)
+        self._handshake_timeout = _positive("handshake_timeout", handshake_timeout)
+        self._backoff = backoff if backoff is not None else Backoff()
+        if max_pending_handshakes < 1:
+            raise TransportConfigError(f"max_pending_handshakes must be at least 1, got {max_pending_handshakes}")
+        self._max_pending_handshakes = max_pending_handshakes
+        self._rng = random.Random(seed)
+
+        self.stats = TcpStats()
+        self._peers: dict[str, _Peer] = {}
+        self._inbox_send, self._inbox_receive = anyio.create_memory_object_stream[tuple[str, bytes]](queue_size)
+        self._inbound: dict[str, anyio.CancelScope] = {}
+        self._pending_handshakes = 0
+        self._tasks: BackgroundTasks | None = None
+        self._exit_stack: AsyncExitStack | None = None
+        self._listeners: list[SocketListener] = []
+        self._listen_address: Address | None = None
+        self._closed = False
+        for peer_id, address in (peers or {}).items():
+            self.set_peer(peer_id, address)
+
+    # -- configuration -----------------------------------------------------
+
+    @property
+    def listen_address(self) -> Address:
+        """The ``(host, port)`` the listener is bound to (the real port when `listen` used port 0)."""
+        if self._listen_address is None:
+            raise TransportError("listen_address is known once the transport has started: use `async with transport`")
+        return self._listen_address
+
+    @property
+    def peers(self) -> dict[str, Address | None]:
+        """A copy of the peer id -> address table."""
+        return {peer_id: state.address for peer_id, state in self._peers.items()}
+
+    def set_peer(self, peer_id: str, address: Address | None) -> None:
+        """Add a peer, or change its address (``None``: known, accepted inbound, but not dialed yet).
+
+        A changed address takes effect at once: the dialer drops its current
+        connection and dials the new address without waiting for its backoff.
+        """
+        encode_node_id(peer_id)
+        if peer_id == self.node_id:
+            raise TransportConfigError(f"peer id {peer_id!r} is this node's own id; a node does not dial itself")
+        if address is not None:
+            address = _check_address(address, f"address of peer {peer_id!r}")
+        state = self._peers.get(peer_id)
+        if state is None:
+            if self._closed:
+                raise TransportClosed(f"transport {self.node_id!r} is closed")
+            queue_send, queue_receive = anyio.create_memory_object_stream[bytes](self.queue_size)
+            self._peers[peer_id] = _Peer(address, queue_send, queue_receive)
+            if self._tasks is not None:
+                self._tasks.start_soon(self._dial_loop, peer_id)
+            return
+        if state.address == address:
+            return
+        state.address = address
+        if state.connection is not None:
+            state.connection.cancel()
+        if state.address_changed is not None:
+            state.address_changed.set()
+
+    def queued(self, peer_id: str) -> int:
+        """How many messages wait in `peer_id`'s outbound queue."""
+        state = self._peers.get(peer_id)
+        if state is None:
+            raise UnknownPeer(f"{peer_id!r} is not a peer of {self.node_id!r}")
+        return state.queue_send.statistics().current_buffer_used
+
+    # -- the Transport protocol --------------------------------------------
+
+    async def send(self, peer: str, data: bytes) -> None:
+        """Queue `data` for `peer`, or drop it if the queue is full; never waits for the peer.
+
+        Raises `UnknownPeer` for an id not in `peers`, `FrameTooLarge` for a
+        message over `max_frame_size`, and `TransportClosed` after `close`.
+        """
+        await checkpoint()
+        if self._closed:
+            raise TransportClosed(f"transport {self.node_id!r} is closed; create a new TcpTransport to restart")
+        state = self._peers.get(peer)
+        if state is None:
+            raise UnknownPeer(
+                f"{self.node_id!r} has no peer {peer!r}; its peers are {sorted(self._peers)}. "
+                "Pass it in peers= or call set_peer()"
+            )
+        payload = bytes(data)
+        if len(payload) > self.max_frame_size:
+            raise FrameTooLarge(len(payload), self.max_frame_size)
+        try:
+            state.queue_send.send_nowait(payload)
+        except anyio.WouldBlock:
+            self.stats.dropped_queue_full += 1
+            log.debug("tcp.dropped_queue_full", node=self.node_id, peer=peer, queue_size=self.queue_size)
+        else:
+            self.stats.enqueued += 1
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> tuple[str, bytes]:
+        if self._closed:
+            raise StopAsyncIteration
+        try:
+            item = await self._inbox_receive.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            raise StopAsyncIteration from None
+        self.stats.received += 1
+        return item
+
+    async def close(self) -> None:
+        """Stop listening and dialing, close every connection and end iteration. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._tasks is not None:
+            self._tasks.cancel()
+        self._inbox_send.close()
+        self._inbox_receive.close()
+        for state in self._peers.values():
+            state.queue_send.close()
+            state.queue_receive.close()
+        with anyio.CancelScope(shield=True):
+            for listener in self._listeners:
+                await listener.aclose()
+        log.info("tcp.closed", node=self.node_id)
+
+    async def __aenter__(self) -> Self:
+        if self._closed:
+            raise TransportClosed(f"transport {self.node_id!r} is closed; create a new TcpTransport to restart")
+        if self._tasks is not None:
+            raise TransportError(f"transport {self.node_id!r} is already running")
+        async with AsyncExitStack() as stack:
+            host, port = self._listen
+            multi = await anyio.create_tcp_listener(local_host=host, local_port=port)
+            stack.push_async_callback(multi.aclose)
+            self._listeners = [listener for listener in multi.listeners if isinstance(listener, SocketListener)]
+            bound = self._listeners[0].extra(SocketAttribute.local_address)
+            self._listen_address = (str(bound[0]), int(bound[1]))
+            self._tasks = await stack.enter_async_context(BackgroundTasks())
+            for listener in self._listeners:
+                self._tasks.start_soon(self._accept_loop, listener)
+            for peer_id in self._peers:
+                self._tasks.start_soon(self._dial_loop, peer_id)
+            self._exit_stack = stack.pop_all()
+        log.info(
+            "tcp.started",
+            node=self.node_id,
+            address=f"{self._listen_address[0]}:{self._listen_address[1]}",
+            tls=self._ssl_context is not None,
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+        if self._exit_stack is not None:
+            stack, self._exit_stack = self._exit_stack, None
+            await stack.__aexit__(*split_exc_info(exc))
+
+    # -- inbound -----------------------------------------------------------
+
+    def _reject(self, reason: str, *, peer: str, detail: str | None = None) -> None:
+        self.stats.rejected_connections += 1
+        self.stats.rejection_reasons[reason] += 1
+        log.warning("tcp.connection_rejected", node=self.node_id, peer=peer, reason=reason, detail=detail)
+
+    async def _accept_loop(self, listener: SocketListener) -> None:
+        while True:
+            try:
+                stream = await listener.accept()
+            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                return
+            except OSError as exc:  # e.g. out of file descriptors: keep serving the others
+                log.warning("tcp.accept_failed", node=self.node_id, error=repr(exc))
+                await anyio.sleep(0.1)
+                continue
+            if self._pending_handshakes >= self._max_pending_handshakes:
+                self._reject(
+                    "too_many_pending_handshakes",
+                    peer=_describe_remote(stream),
+                    detail=f"{self._pending_handshakes} handshakes already in progress",
+                )
+                await anyio.aclose_forcefully(stream)
+                continue
+            self._pending_handshakes += 1
+            assert self._tasks is not None
+            self._tasks.start_soon(self._serve_inbound, stream)
+
+    async def _serve_inbound(self, raw: SocketStream) -> None:
+        """Handshake one accepted connection and yield its frames; close it on any bad input."""
+        remote = _describe_remote(raw)
+        peer = remote
+        stream: AnyByteStream = raw
+        phase = "tls" if self._server_ssl_context is not None else "handshake"
+        try:
+            try:
+                with anyio.fail_after(self._handshake_timeout):
+                    if self._server_ssl_context is not None:
+                        stream = await TLSStream.wrap(
+                            raw, server_side=True, ssl_context=self._server_ssl_context, standard_compatible=False
+                        )
+                        phase = "handshake"
+                    buffered = BufferedByteStream(stream)
+                    peer_id = await server_handshake(
+                        buffered, secret=self._secret, node_id=self.node_id, known_peers=self._peers
+                    )
+            finally:
+                self._pending_handshakes -= 1
+            phase = "frames"
+            peer = peer_id
+            self.stats.connections_in += 1
+            log.info("tcp.connection_accepted", node=self.node_id, peer=peer_id, address=remote)
+            await self._receive_frames(peer_id, buffered)
+        except HandshakeError as exc:
+            self._reject(exc.reason, peer=peer, detail=str(exc))
+        except FrameTooLarge as exc:
+            self._reject("frame_too_large", peer=peer, detail=str(exc))
+        except IncompleteFrame as exc:
+            self._reject("truncated_frame", peer=peer, detail=str(exc))
+        except TimeoutError as exc:
+            if phase == "frames":
+                log.info("tcp.connection_lost", node=self.node_id, peer=peer, error=repr(exc))
+            else:
+                self._reject("handshake_timeout", peer=peer, detail=f"no handshake within {self._handshake_timeout}s")
+        except ssl.SSLError as exc:
+            self._reject("tls_error", peer=peer, detail=repr(exc))
+        except _NETWORK_ERRORS as exc:
+            if phase == "frames":
+                log.info("tcp.connection_lost", node=self.node_id, peer=peer, error=repr(exc))
+            else:
+                reason = "tls_error" if phase == "tls" else "connection_error"
+                self._reject(reason, peer=peer, detail=repr(exc))
+        except Exception as exc:  # bad input must never take the node down
+            log.exception("tcp.connection_error", node=self.node_id, peer=peer)
+            self._reject("internal_error", peer=peer, detail=repr(exc))
+        finally:
+            await anyio.aclose_forcefully(stream)
+
+    async def _receive_frames(self, peer_id: str, stream: BufferedByteStream) -> None:
+        previous = self._inbound.get(peer_id)
+        if previous is not None:
+            previous.cancel()
+        with anyio.CancelScope() as scope:
+            self._inbound[peer_id] = scope
+            try:
+                while True:
+                    try:
+                        payload = await read_frame(stream, max_frame_size=self.max_frame_size)
+                    except anyio.EndOfStream:
+                        log.info("tcp.connection_closed", node=self.node_id, peer=peer_id)
+                        return
+                    try:
+                        await self._inbox_send.send((peer_id, payload))
+                    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                        return
+            finally:
+                if self._inbound.get(peer_id) is scope:
+                    del self._inbound[peer_id]
+        if scope.cancelled_caught:
+            log.info("tcp.connection_replaced", node=self.node_id, peer=peer_id)
+
+    # -- outbound ----------------------------------------------------------
+
+    async def _dial_loop(self, peer_id: str) -> None:
+        """Keep one authenticated connection to `peer_id` and write its queue to it."""
+        state = self._peers[peer_id]
+        attempt = 0
+        while not self._closed:
+            if state.address_changed is None or state.address_changed.is_set():
+                state.address_changed = anyio.Event()
+            address = state.address
+            if address is None:
+                await state.address_changed.wait()
+                continue
+            stream = await self._dial(peer_id, address)
+            if stream is None:
+                await self._wait_to_redial(state, attempt)
+                attempt += 1
+                continue
+            attempt = 0
+            try:
+                with anyio.CancelScope() as scope:
+                    state.connection = scope
+                    await self._pump(peer_id, state, stream)
+            finally:
+                state.connection = None
+                await anyio.aclose_forcefully(stream)
+            if self._closed:
+                return
+            self.stats.connections_lost += 1
+            log.info("tcp.connection_lost", node=self.node_id, peer=peer_id, address=address)
+            if state.address == address:
+                await self._wait_to_redial(state, attempt)
+                attempt += 1
+
+    async def _wait_to_redial(self, state: _Peer, attempt: int) -> None:
+        """Sleep the backoff for `attempt`, or less if the peer's address changes."""
+        assert state.address_changed is not None
+        with anyio.move_on_after(self._backoff.delay(attempt, self._rng)):
+            await state.address_changed.wait()
+
+    async def _dial(self, peer_id: str, address: Address) -> BufferedByteStream | None:
+        """Connect and authenticate to `peer_id`; on failure log, count and return None."""
+        host, port = address
+        self.stats.dial_attempts += 1
+        stream: AnyByteStream | None = None
+        try:
+            with anyio.fail_after(self._connect_timeout):
+                if self._ssl_context is None:
+                    stream = await anyio.connect_tcp(host, port)
+                else:
+                    stream = await anyio.connect_tcp(
+                        host, port, ssl_context=self._ssl_context, tls_standard_compatible=False
+                    )
+            buffered = BufferedByteStream(stream)
+            with anyio.fail_after(self._handshake_timeout):
+                await client_handshake(buffered, secret=self._secret, node_id=self.node_id, expected_peer=peer_id)
+        except HandshakeError as exc:
+            log.warning("tcp.dial_failed", node=self.node_id, peer=peer_id, reason=exc.reason, detail=str(exc))
+        except TimeoutError:
+            log.info("tcp.dial_failed", node=self.node_id, peer=peer_id, reason="timeout", address=address)
+        except ssl.SSLError as exc:
+            log.warning("tcp.dial_failed", node=self.node_id, peer=peer_id, reason="tls_error", detail=repr(exc))
+        except _NETWORK_ERRORS as exc:
+            log.debug("tcp.dial_failed", node=self.node_id, peer=peer_id, reason="connect_error", detail=repr(exc))
+        except Exception:  # whatever the peer sent, it must not take this node down
+            log.exception("tcp.dial_failed", node=self.node_id, peer=peer_id, reason="internal_error")
+        except BaseException:
+            if stream is not None:
+                await anyio.aclose_forcefully(stream)
+            raise
+        else:
+            self.stats.connections_out += 1
+            log.info("tcp.connected", node=self.node_id, peer=peer_id, address=address)
+            return buffered
+        self.stats.dial_failures += 1
+        if stream is not None:
+            await anyio.aclose_forcefully(stream)
+        return None
+
+    async def _pump(self, peer_id: str, state: _Peer, stream: BufferedByteStream) -> None:
+        """Write `peer_id`'s queued messages to `stream` until it breaks or the transport closes."""
+        async with anyio.create_task_group() as task_group:
+            task_group.start_soon(self._watch_for_close, peer_id, stream, task_group.cancel_scope)
+            try:
+                while True:
+                    try:
+                        payload = await state.queue_receive.receive()
+                    except (anyio.EndOfStream, anyio.ClosedResourceError):
+                        return
+                    try:
+                        await write_frame(stream, payload, max_frame_size=self.max_frame_size)
+                    except BaseException:
+                        self.stats.dropped_send_failed += 1
+                        raise
+                    self.stats.sent += 1
+            except Exception as exc:  # a broken connection, whatever the stream raised: redial
+                log.info("tcp.write_failed", node=self.node_id, peer=peer_id, error=repr(exc))
+            finally:
+                task_group.cancel_scope.cancel()
+
+    async def _watch_for_close(self, peer_id: str, stream: BufferedByteStream, scope: anyio.CancelScope) -> None:
+        """End the connection as soon as the peer closes it, rather than at the next write.
+
+        Connections carry data one way, so the server never sends after the
+        handshake; anything it does send is a protocol error.
+        """
+        try:
+            await stream.receive()
+        except Exception:  # EOF, reset, TLS error: the connection is over
+            pass
+        else:
+            log.warning("tcp.unexpected_data", node=self.node_id, peer=peer_id, reason="peer sent data after the handshake")
+        scope.cancel()
