@@ -22,7 +22,15 @@ __all__ = [
     "TransportConfigError",
     "TransportError",
     "UnknownPeer",
+    "as_payload",
 ]
+
+
+def as_payload(data: bytes | bytearray | memoryview) -> bytes:
+    """An immutable copy of a message, so the caller may reuse its buffer; reject anything else."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"transports send bytes, not {type(data).__name__}; encode the message first")
+    return bytes(data)
 
 
 @runtime_checkable

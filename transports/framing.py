@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 
 import anyio
-from anyio.abc import ByteSendStream
+from anyio.abc import AnyByteSendStream
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from transports.base import FrameTooLarge, IncompleteFrame, TransportConfigError
@@ -47,7 +47,7 @@ def encode_frame(payload: bytes, *, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
 
 
 async def write_frame(
-    stream: ByteSendStream, payload: bytes, *, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
+    stream: AnyByteSendStream, payload: bytes, *, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
 ) -> None:
     """Write one frame (a single `send`, so TLS sends one record sequence per frame)."""
     await stream.send(encode_frame(payload, max_frame_size=max_frame_size))

@@ -51,7 +51,14 @@ import structlog
 from anyio.lowlevel import checkpoint
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from transports.base import NodeIdInUse, TransportClosed, TransportConfigError, TransportError, UnknownPeer
+from transports.base import (
+    NodeIdInUse,
+    TransportClosed,
+    TransportConfigError,
+    TransportError,
+    UnknownPeer,
+    as_payload,
+)
 from transports.stats import MemoryStats
 from transports.tasks import BackgroundTasks, split_exc_info
 
@@ -252,7 +259,7 @@ class MemoryEndpoint:
         await checkpoint()
         if self._closed:
             raise TransportClosed(f"endpoint {self.node_id!r} is closed; create a new one with network.endpoint()")
-        self._network._route(self, peer, bytes(data))
+        self._network._route(self, peer, as_payload(data))
 
     def __aiter__(self) -> Self:
         return self

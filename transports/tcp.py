@@ -68,6 +68,7 @@ from transports.base import (
     TransportConfigError,
     TransportError,
     UnknownPeer,
+    as_payload,
 )
 from transports.framing import DEFAULT_MAX_FRAME_SIZE, check_max_frame_size, read_frame, write_frame
 from transports.handshake import client_handshake, encode_node_id, server_handshake
@@ -81,7 +82,13 @@ log = structlog.get_logger(__name__)
 Address = tuple[str, int]
 """A ``(host, port)`` pair."""
 
-_NETWORK_ERRORS = (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream, anyio.IncompleteRead)
+_NETWORK_ERRORS = (
+    OSError,
+    anyio.BrokenResourceError,
+    anyio.ClosedResourceError,
+    anyio.EndOfStream,
+    anyio.IncompleteRead,
+)
 
 
 @dataclass(slots=True, eq=False)
@@ -113,12 +120,18 @@ def _positive(name: str, value: float) -> float:
     return float(value)
 
 
+def _format(address: Address) -> str:
+    return f"{address[0]}:{address[1]}"
+
+
 def _describe_remote(stream: SocketStream) -> str:
     try:
-        host, port = stream.extra(SocketAttribute.remote_address)[:2]
-    except (OSError, anyio.TypedAttributeLookupError, ValueError, TypeError):
+        address = stream.extra(SocketAttribute.remote_address)
+    except (OSError, anyio.TypedAttributeLookupError):
         return "unknown"
-    return f"{host}:{port}"
+    if isinstance(address, str):  # a UNIX socket path
+        return address
+    return f"{address[0]}:{address[1]}"
 
 
 class TcpTransport:
@@ -167,9 +180,12 @@ class TcpTransport:
     ) -> None:
         encode_node_id(node_id)
         self.node_id = node_id
+        initial_peers = {peer_id: self._check_peer(peer_id, address) for peer_id, address in (peers or {}).items()}
         self._listen = _check_address(listen, "listen")
         if not isinstance(secret, bytes) or not secret:
-            raise TransportConfigError("secret must be non-empty bytes shared by every node, e.g. secrets.token_bytes(32)")
+            raise TransportConfigError(
+                "secret must be non-empty bytes shared by every node, e.g. secrets.token_bytes(32)"
+            )
         self._secret = secret
         if (ssl_context is None) != (server_ssl_context is None):
             raise TransportConfigError(
@@ -200,7 +216,7 @@ class TcpTransport:
         self._listeners: list[SocketListener] = []
         self._listen_address: Address | None = None
         self._closed = False
-        for peer_id, address in (peers or {}).items():
+        for peer_id, address in initial_peers.items():
             self.set_peer(peer_id, address)
 
     # -- configuration -----------------------------------------------------
@@ -223,11 +239,7 @@ class TcpTransport:
         A changed address takes effect at once: the dialer drops its current
         connection and dials the new address without waiting for its backoff.
         """
-        encode_node_id(peer_id)
-        if peer_id == self.node_id:
-            raise TransportConfigError(f"peer id {peer_id!r} is this node's own id; a node does not dial itself")
-        if address is not None:
-            address = _check_address(address, f"address of peer {peer_id!r}")
+        address = self._check_peer(peer_id, address)
         state = self._peers.get(peer_id)
         if state is None:
             if self._closed:
@@ -244,6 +256,12 @@ class TcpTransport:
             state.connection.cancel()
         if state.address_changed is not None:
             state.address_changed.set()
+
+    def _check_peer(self, peer_id: str, address: Address | None) -> Address | None:
+        encode_node_id(peer_id)
+        if peer_id == self.node_id:
+            raise TransportConfigError(f"peer id {peer_id!r} is this node's own id; a node does not dial itself")
+        return None if address is None else _check_address(address, f"address of peer {peer_id!r}")
 
     def queued(self, peer_id: str) -> int:
         """How many messages wait in `peer_id`'s outbound queue."""
@@ -269,7 +287,7 @@ class TcpTransport:
                 f"{self.node_id!r} has no peer {peer!r}; its peers are {sorted(self._peers)}. "
                 "Pass it in peers= or call set_peer()"
             )
-        payload = bytes(data)
+        payload = as_payload(data)
         if len(payload) > self.max_frame_size:
             raise FrameTooLarge(len(payload), self.max_frame_size)
         try:
@@ -319,19 +337,20 @@ class TcpTransport:
             host, port = self._listen
             multi = await anyio.create_tcp_listener(local_host=host, local_port=port)
             stack.push_async_callback(multi.aclose)
-            self._listeners = [listener for listener in multi.listeners if isinstance(listener, SocketListener)]
-            bound = self._listeners[0].extra(SocketAttribute.local_address)
+            listeners = [listener for listener in multi.listeners if isinstance(listener, SocketListener)]
+            bound = listeners[0].extra(SocketAttribute.local_address)
+            tasks = await stack.enter_async_context(BackgroundTasks())
+            self._listeners, self._tasks = listeners, tasks
             self._listen_address = (str(bound[0]), int(bound[1]))
-            self._tasks = await stack.enter_async_context(BackgroundTasks())
-            for listener in self._listeners:
-                self._tasks.start_soon(self._accept_loop, listener)
-            for peer_id in self._peers:
-                self._tasks.start_soon(self._dial_loop, peer_id)
             self._exit_stack = stack.pop_all()
+        for listener in listeners:
+            tasks.start_soon(self._accept_loop, listener)
+        for peer_id in self._peers:
+            tasks.start_soon(self._dial_loop, peer_id)
         log.info(
             "tcp.started",
             node=self.node_id,
-            address=f"{self._listen_address[0]}:{self._listen_address[1]}",
+            address=_format(self._listen_address),
             tls=self._ssl_context is not None,
         )
         return self
@@ -473,7 +492,7 @@ class TcpTransport:
             if self._closed:
                 return
             self.stats.connections_lost += 1
-            log.info("tcp.connection_lost", node=self.node_id, peer=peer_id, address=address)
+            log.info("tcp.connection_lost", node=self.node_id, peer=peer_id, address=_format(address))
             if state.address == address:
                 await self._wait_to_redial(state, attempt)
                 attempt += 1
@@ -503,7 +522,7 @@ class TcpTransport:
         except HandshakeError as exc:
             log.warning("tcp.dial_failed", node=self.node_id, peer=peer_id, reason=exc.reason, detail=str(exc))
         except TimeoutError:
-            log.info("tcp.dial_failed", node=self.node_id, peer=peer_id, reason="timeout", address=address)
+            log.info("tcp.dial_failed", node=self.node_id, peer=peer_id, reason="timeout", address=_format(address))
         except ssl.SSLError as exc:
             log.warning("tcp.dial_failed", node=self.node_id, peer=peer_id, reason="tls_error", detail=repr(exc))
         except _NETWORK_ERRORS as exc:
@@ -516,7 +535,7 @@ class TcpTransport:
             raise
         else:
             self.stats.connections_out += 1
-            log.info("tcp.connected", node=self.node_id, peer=peer_id, address=address)
+            log.info("tcp.connected", node=self.node_id, peer=peer_id, address=_format(address))
             return buffered
         self.stats.dial_failures += 1
         if stream is not None:
@@ -555,5 +574,7 @@ class TcpTransport:
         except Exception:  # EOF, reset, TLS error: the connection is over
             pass
         else:
-            log.warning("tcp.unexpected_data", node=self.node_id, peer=peer_id, reason="peer sent data after the handshake")
+            log.warning(
+                "tcp.unexpected_data", node=self.node_id, peer=peer_id, reason="peer sent data after the handshake"
+            )
         scope.cancel()

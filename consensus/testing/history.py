@@ -70,6 +70,10 @@ class History:
     def pending(self) -> int:
         return len(self._open)
 
+    def is_open(self, op_id: int) -> bool:
+        """True while the operation has neither completed nor failed."""
+        return op_id in self._open
+
     def operations(self) -> list[Operation]:
         """Completed operations plus still-open ones as indeterminate."""
         ops = list(self._done)

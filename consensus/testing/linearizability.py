@@ -51,9 +51,12 @@ Verdict = Literal["linearizable", "not linearizable", "unknown"]
 
 # Deadline is polled every this many search steps: time.monotonic is not free.
 _POLL_EVERY = 1024
-# Minimization budgets, in search steps; keeps shrinking fast on big partitions.
+# Minimization budgets in search steps, floors and multiples of what the
+# original failing check cost: shrinking stays fast and deterministic.
 _MIN_STEPS_PER_CHECK = 200_000
 _MIN_STEPS_TOTAL = 5_000_000
+_CHECK_FACTOR = 2
+_TOTAL_FACTOR = 50
 
 
 @dataclass(frozen=True)
@@ -82,12 +85,14 @@ class LinearizabilityResult:
             return head + ": the search timed out before reaching a verdict"
         if self.counterexample is None:
             return head
-        kind = "minimal" if self.minimal else "reduced (not proven minimal)"
+        kind = "1-minimal" if self.minimal else "reduced (not proven minimal)"
         lines = [
             head,
             f"partition {self.failing_partition!r}: {kind} non-linearizable sub-history,",
             "ordered by call time ([call..return], '?' = outcome unknown):",
             *(f"  {line}" for line in self._lines),
+            "(dropping any one listed op makes it linearizable; ops left out may",
+            "include writes the original history needed, so a read can look unexplained)",
         ]
         return "\n".join(lines)
 
@@ -106,6 +111,10 @@ class _Budget:
     deadline: float | None = None
     max_steps: int | None = None
     steps: int = 0
+
+    def record(self, n: int) -> None:
+        """Count steps of a search that already finished: never raises."""
+        self.steps += n
 
     def charge(self, n: int) -> None:
         self.steps += n
@@ -136,11 +145,16 @@ def check_linearizable(
         try:
             if deadline is not None and time.monotonic() >= deadline:
                 raise _Timeout
-            ok = _is_linearizable(part, model, _Budget(deadline))
+            budget = _Budget(deadline)
+            ok = _is_linearizable(part, model, budget)
         except _Timeout:
             return LinearizabilityResult("unknown", len(parts), len(ops), timed_out=True)
         if not ok:
-            return _failure(model, part, index, len(parts), len(ops), deadline, minimize)
+            if minimize:
+                cex, minimal = _minimize(part, model, deadline, budget.steps)
+            else:
+                cex, minimal = part, False
+            return _failure(model, part, index, len(parts), len(ops), cex, minimal)
     return LinearizabilityResult("linearizable", len(parts), len(ops))
 
 
@@ -172,14 +186,10 @@ def _failure(
     index: int,
     partitions: int,
     operations: int,
-    deadline: float | None,
-    minimize: bool,
+    cex: list[Operation],
+    minimal: bool,
 ) -> LinearizabilityResult:
-    """Build the "not linearizable" result, shrinking the counterexample."""
-    if minimize:
-        cex, minimal = _minimize(part, model, deadline)
-    else:
-        cex, minimal = part, False
+    """Build the "not linearizable" result with a rendered counterexample."""
     describe: Callable[[Any, Any], str] = getattr(model, "describe", describe_default)
     lines = tuple(_render(op, describe) for op in sorted(cex, key=lambda o: o.call))
     return LinearizabilityResult(
@@ -222,7 +232,7 @@ class _Events:
         for i, o in enumerate(ops):
             events.append((o.call, 0, i))
             if o.ret is not None:
-                events.append((float('inf'), 1, i))
+                events.append((o.ret, 1, i))
         # Calls before returns at equal times: touching intervals are concurrent.
         events.sort()
         n = len(events)
@@ -299,14 +309,14 @@ def _is_linearizable(ops: list[Operation], model: Model[Any], budget: _Budget) -
         else:
             # A return (or the tail) before its op was linearized: backtrack.
             if not stack:
-                budget.charge(steps)
+                budget.record(steps)
                 return False
             entry, state = stack.pop()
             linearized &= ~(1 << op_of[entry])
             ev.unlift(entry)
             returns_left += ev.ret_of[entry] >= 0
             entry = nxt[entry]
-    budget.charge(steps)
+    budget.record(steps)
     return True
 
 
@@ -314,22 +324,24 @@ def _is_linearizable(ops: list[Operation], model: Model[Any], budget: _Budget) -
 
 
 def _minimize(
-    ops: list[Operation], model: Model[Any], deadline: float | None
+    ops: list[Operation], model: Model[Any], deadline: float | None, cost: int
 ) -> tuple[list[Operation], bool]:
     """Shrink a failing partition to a 1-minimal failing sub-history.
 
     Pending operations go first: they can always be left out of a
     linearization, so dropping them never turns a failure into a success.
     Then ddmin-style chunk removal, then single-op removal to a fixpoint.
-    Checks that exhaust their budget count as "linearizable" (keep the op),
-    so the result always fails; ``minimal`` is False if that happened.
+    Checks that exhaust their step budget count as "linearizable" (keep the
+    op), so the result always fails; ``minimal`` is False if that happened,
+    or if the overall budget or deadline stopped shrinking early.
     """
-    total = _Budget(deadline, _MIN_STEPS_TOTAL)
+    per_check = max(_MIN_STEPS_PER_CHECK, _CHECK_FACTOR * cost)
+    total = _Budget(deadline, max(_MIN_STEPS_TOTAL, _TOTAL_FACTOR * cost))
     undecided = False
 
     def fails(candidate: list[Operation]) -> bool:
         nonlocal undecided
-        one = _Budget(deadline, _MIN_STEPS_PER_CHECK)
+        one = _Budget(deadline, per_check)
         try:
             result = not _is_linearizable(candidate, model, one)
         except _Timeout:

@@ -174,6 +174,21 @@ class Simulation:
             self.step()
         return predicate()
 
+    def commit_one(self, value: Any, max_ticks: int, attempts: int = 5) -> bool:
+        """Liveness probe: like a client, propose ``value`` to the leader and
+        retry on a new leader until it is applied, within ``max_ticks`` each."""
+        for _ in range(attempts):
+            if not self.run_until(lambda: self.leader() is not None, max_ticks):
+                return False
+            op = self.propose(value)
+            if op is None:
+                continue
+            if self.run_until(lambda: not self.history.is_open(op), max_ticks) and any(
+                o.id == op and o.completed for o in self.history.operations()
+            ):
+                return True
+        return False
+
     def tick(self, node: NodeId | None = None, times: int = 1) -> None:
         """Tick one node (or all live ones) without delivering anything."""
         for _ in range(times):

@@ -374,6 +374,24 @@ def test_minimize_false_returns_whole_partition() -> None:
     assert result.counterexample == ops and not result.minimal
 
 
+def test_exhausted_minimization_budget_still_returns_a_failing_history(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import consensus.testing.linearizability as lin
+
+    # Every shrinking check runs out of steps at once, so nothing can be
+    # removed safely: the result must keep a failing history and say so.
+    for name in ("_MIN_STEPS_PER_CHECK", "_CHECK_FACTOR", "_MIN_STEPS_TOTAL", "_TOTAL_FACTOR"):
+        monkeypatch.setattr(lin, name, 0)
+    monkeypatch.setattr(lin, "_POLL_EVERY", 1)
+    ops = [put("a", 1, 0, 1), put("a", 2, 2, 3), get("b", 1, 4, 5), put("c", 3, 6, None)]
+    result = check_linearizable(ops, RegisterModel())
+    assert result.verdict == "not linearizable" and not result.minimal
+    assert result.counterexample is not None
+    assert not check_linearizable(result.counterexample, RegisterModel(), minimize=False)
+    assert "not proven minimal" in result.explain()
+
+
 def test_timeout_gives_unknown_not_a_violation() -> None:
     ops = [put("a", 1, 0, 1), get("b", 1, 2, 3)]
     result = check_linearizable(ops, RegisterModel(), timeout_s=0)

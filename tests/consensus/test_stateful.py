@@ -1,0 +1,148 @@
+"""Hypothesis drives a simulated cluster through any interleaving of ticks,
+deliveries, drops, duplicates, partitions, crashes, restarts and proposals.
+
+Every Raft safety invariant is checked after every step (by the
+simulation's checker) and again from scratch by ``@invariant``. At the end
+of each run the client history must be linearizable, and once the network
+heals a leader must be elected and commit.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from consensus import RaftConfig
+from consensus.testing import Simulation
+from consensus.testing.linearizability import check_linearizable
+from consensus.testing.models import KVModel
+
+KEYS = ("x", "y")
+ops = st.one_of(
+    st.tuples(st.just("put"), st.sampled_from(KEYS), st.integers(0, 3)),
+    st.tuples(st.just("get"), st.sampled_from(KEYS)),
+    st.tuples(st.just("cas"), st.sampled_from(KEYS), st.integers(0, 3), st.integers(0, 3)),
+)
+
+
+class RaftCluster(RuleBasedStateMachine):
+    size = 3
+
+    @initialize(
+        seed=st.integers(0, 2**32 - 1),
+        pre_vote=st.booleans(),
+        check_quorum=st.booleans(),
+        max_entries=st.sampled_from([1, 2, 64]),
+    )
+    def boot(self, seed: int, pre_vote: bool, check_quorum: bool, max_entries: int) -> None:
+        # Short timeouts so that elections happen within a run's budget.
+        cfg = RaftConfig(
+            election_timeout_min=4,
+            election_timeout_max=8,
+            heartbeat_interval=1,
+            pre_vote=pre_vote,
+            check_quorum=check_quorum,
+            max_entries_per_msg=max_entries,
+        )
+        self.sim = Simulation(self.size, seed=seed, config=cfg)
+
+    # -- time ----------------------------------------------------------------
+
+    @rule(times=st.integers(1, 8))
+    def tick(self, times: int) -> None:
+        self.sim.tick(times=times)
+
+    @rule(node=st.integers(0, 4), times=st.integers(1, 10))
+    def tick_one(self, node: int, times: int) -> None:
+        n = self.sim.ids[node % self.size]
+        if n not in self.sim.crashed:
+            self.sim.tick(n, times)
+
+    @rule(steps=st.integers(1, 6))
+    def step(self, steps: int) -> None:
+        self.sim.run(steps)
+
+    # -- the network -------------------------------------------------------------
+
+    @precondition(lambda self: self.sim.in_flight)
+    @rule(i=st.integers(0, 10_000))
+    def deliver(self, i: int) -> None:
+        self.sim.deliver(i % len(self.sim.in_flight))
+
+    @precondition(lambda self: self.sim.in_flight)
+    @rule(i=st.integers(0, 10_000))
+    def drop(self, i: int) -> None:
+        self.sim.drop_message(i % len(self.sim.in_flight))
+
+    @precondition(lambda self: self.sim.in_flight)
+    @rule(i=st.integers(0, 10_000))
+    def duplicate(self, i: int) -> None:
+        self.sim.duplicate_message(i % len(self.sim.in_flight))
+
+    @rule(sides=st.lists(st.booleans(), min_size=5, max_size=5))
+    def partition(self, sides: list[bool]) -> None:
+        left = [n for n, s in zip(self.sim.ids, sides) if s]
+        right = [n for n, s in zip(self.sim.ids, sides) if not s]
+        self.sim.partition(left, right)
+
+    @rule()
+    def heal(self) -> None:
+        self.sim.heal()
+
+    # -- crashes -----------------------------------------------------------------
+
+    @rule(node=st.integers(0, 4))
+    def crash(self, node: int) -> None:
+        n = self.sim.ids[node % self.size]
+        if n not in self.sim.crashed:
+            self.sim.crash(n)
+
+    @precondition(lambda self: self.sim.crashed)
+    @rule(node=st.integers(0, 4))
+    def restart(self, node: int) -> None:
+        crashed = sorted(self.sim.crashed)
+        self.sim.restart(crashed[node % len(crashed)])
+
+    # -- clients ------------------------------------------------------------------
+
+    @rule(op=ops, node=st.none() | st.integers(0, 4))
+    def propose(self, op: tuple, node: int | None) -> None:
+        target = None if node is None else self.sim.ids[node % self.size]
+        if target in self.sim.crashed:
+            return
+        self.sim.propose(list(op), node=target)
+
+    # -- properties -----------------------------------------------------------------
+
+    @invariant()
+    def safety(self) -> None:
+        self.sim.check()
+
+    def teardown(self) -> None:
+        sim = getattr(self, "sim", None)
+        if sim is None:
+            return
+        # Liveness: heal everything and a leader must emerge and commit.
+        sim.heal()
+        for n in sorted(sim.crashed):
+            sim.restart(n)
+        bound = 30 * sim.config.election_timeout_max
+        assert sim.commit_one(["put", "x", 99], bound), (
+            f"no commit within {bound} ticks after healing: {[c.status() for _, c in sim.live_cores()]}"
+        )
+        sim.run(4 * sim.config.election_timeout_max)
+        sim.check()
+        result = check_linearizable(sim.history.operations(), KVModel())
+        assert result.ok, str(result)
+
+
+class ThreeNodes(RaftCluster):
+    size = 3
+
+
+class FiveNodes(RaftCluster):
+    size = 5
+
+
+TestThreeNodes = ThreeNodes.TestCase
+TestFiveNodes = FiveNodes.TestCase
