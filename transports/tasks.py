@@ -55,12 +55,12 @@ class BackgroundTasks:
         """Cancel every running task, and every task started from now on."""
         self._cancelled = True
         for scope in list(self._scopes):
-            pass
+            scope.cancel()
 
     async def _run(self, func: Callable[[Unpack[PosArgs]], Awaitable[object]], args: tuple[Unpack[PosArgs]]) -> None:
         with anyio.CancelScope() as scope:
             if self._cancelled:
-                pass
+                scope.cancel()
             self._scopes.add(scope)
             try:
                 await func(*args)

@@ -16,7 +16,7 @@ To check your own state machine:
 3. ``result = check_linearizable(h, MyModel(), timeout_s=10)``; ``bool(result)``
    is true iff linearizable, ``result.verdict`` distinguishes "not
    linearizable" from "unknown" (timeout), and ``print(result)`` shows a
-   1-minimal failing sub-history.
+   minimal failing sub-history (see "Counterexamples" below).
 
 >>> from consensus.testing.history import Operation
 >>> from consensus.testing.models import RegisterModel
@@ -33,6 +33,38 @@ return is reached before its operation was linearized. Indeterminate
 operations have no return event (their return is at +infinity) and may be
 left out of the linearization. Events at equal times order calls before
 returns, so touching intervals count as concurrent.
+
+Counterexamples
+---------------
+A failing partition is shrunk by *weakening* operations before deleting
+any: weakening a completed operation keeps its call time and input but
+forgets its outcome (``ret=None``, ``output=None``), so it may take effect
+at any time after its call, with any output, or not at all. Weakening only
+ever adds possible linearizations, so a write that some read depends on
+stays available as an explanation. The reported ``counterexample`` C is a
+sub-history of the partition (same operations, input order) in which some
+completed operations are weakened (``result.weakened`` lists their
+positions in C) and some operations with unknown outcome are left out, and
+C is *minimal* in this sense:
+
+1. C is not linearizable.
+2. Every operation of C with a known outcome is needed: weakening any one
+   of them makes C linearizable. Moreover, the partition with every
+   operation outside that set weakened (nothing deleted) is not
+   linearizable either: the known outcomes in C are a failing core of the
+   original history, checked with every other operation of it available as
+   a possible explanation.
+3. Every operation of C with unknown outcome (weakened, or indeterminate in
+   the input) is needed to explain why some known outcome matters: deleting
+   it leaves C failing (it always would) but makes some known-outcome
+   operation no longer needed in the sense of (2). Operations whose removal
+   changes nothing about which outcomes matter are left out.
+
+Completed operations are never deleted while their outcome is needed, so a
+stale read ``put(1); put(2); get() -> 1`` keeps both writes: weakening
+``put(2)`` would let it be ordered away, weakening ``put(1)`` would let it
+take effect after ``put(2)``. (Deleting ``put(1)`` would still fail, but as
+a read of a value never written: a different explanation.)
 """
 
 from __future__ import annotations
@@ -69,7 +101,12 @@ class LinearizabilityResult:
     failing_partition: Hashable | None = None
     counterexample: list[Operation] | None = None
     timed_out: bool = False
-    minimal: bool = False  # counterexample proven 1-minimal (budgets not hit)
+    # Counterexample proven minimal in the module docstring's sense (no
+    # shrinking check or budget ran out).
+    minimal: bool = False
+    # Positions in ``counterexample`` of completed input ops shown weakened
+    # (outcome treated as unknown: ``ret`` and ``output`` are None).
+    weakened: tuple[int, ...] = ()
     _lines: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -85,15 +122,19 @@ class LinearizabilityResult:
             return head + ": the search timed out before reaching a verdict"
         if self.counterexample is None:
             return head
-        kind = "1-minimal" if self.minimal else "reduced (not proven minimal)"
+        kind = "minimal" if self.minimal else "reduced (not proven minimal)"
         lines = [
             head,
             f"partition {self.failing_partition!r}: {kind} non-linearizable sub-history,",
             "ordered by call time ([call..return], '?' = outcome unknown):",
             *(f"  {line}" for line in self._lines),
-            "(dropping any one listed op makes it linearizable; ops left out may",
-            "include writes the original history needed, so a read can look unexplained)",
         ]
+        if self.minimal:
+            lines += [
+                "(treating any one known outcome above as unknown makes it linearizable;",
+                "an op shown with '?' may take effect or not, and is listed because it",
+                "may explain an outcome that the failure depends on)",
+            ]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -134,8 +175,9 @@ def check_linearizable(
     """Check ``history`` against ``model``, one partition at a time.
 
     Returns verdict "linearizable", "not linearizable" (with a counterexample
-    from the first failing partition, shrunk to a 1-minimal sub-history when
-    ``minimize``), or "unknown" if ``timeout_s`` elapsed first.
+    from the first failing partition, shrunk to a minimal sub-history when
+    ``minimize``: see "Counterexamples" in the module docstring), or
+    "unknown" if ``timeout_s`` elapsed first.
     """
     ops = history.operations() if isinstance(history, History) else list(history)
     _validate(ops)
@@ -151,10 +193,10 @@ def check_linearizable(
             return LinearizabilityResult("unknown", len(parts), len(ops), timed_out=True)
         if not ok:
             if minimize:
-                cex, minimal = _minimize(part, model, deadline, budget.steps)
+                cex, weakened, minimal = _minimize(part, model, deadline, budget.steps)
             else:
-                cex, minimal = part, False
-            return _failure(model, part, index, len(parts), len(ops), cex, minimal)
+                cex, weakened, minimal = part, (), False
+            return _failure(model, part, index, len(parts), len(ops), cex, weakened, minimal)
     return LinearizabilityResult("linearizable", len(parts), len(ops))
 
 
@@ -187,11 +229,14 @@ def _failure(
     partitions: int,
     operations: int,
     cex: list[Operation],
+    weakened: tuple[int, ...],
     minimal: bool,
 ) -> LinearizabilityResult:
     """Build the "not linearizable" result with a rendered counterexample."""
     describe: Callable[[Any, Any], str] = getattr(model, "describe", describe_default)
-    lines = tuple(_render(op, describe) for op in sorted(cex, key=lambda o: o.call))
+    weak = set(weakened)
+    order = sorted(range(len(cex)), key=lambda i: cex[i].call)
+    lines = tuple(_render(cex[i], describe, i in weak) for i in order)
     return LinearizabilityResult(
         "not linearizable",
         partitions,
@@ -199,14 +244,16 @@ def _failure(
         failing_partition=_label(model, part, index),
         counterexample=cex,
         minimal=minimal,
+        weakened=weakened,
         _lines=lines,
     )
 
 
-def _render(op: Operation, describe: Callable[[Any, Any], str]) -> str:
+def _render(op: Operation, describe: Callable[[Any, Any], str], weakened: bool = False) -> str:
     end = "?" if op.ret is None else f"{op.ret:g}"
     output = UNKNOWN if op.ret is None else op.output
-    return f"[{op.call:g}..{end}] client={op.client}: {describe(op.input, output)}"
+    line = f"[{op.call:g}..{end}] client={op.client}: {describe(op.input, output)}"
+    return line + "  [outcome treated as unknown]" if weakened else line
 
 
 # --- the search ---------------------------------------------------------------
@@ -323,71 +370,118 @@ def _is_linearizable(ops: list[Operation], model: Model[Any], budget: _Budget) -
 # --- counterexample minimization ----------------------------------------------
 
 
+def _weaken(op: Operation) -> Operation:
+    """The same call with its outcome forgotten: it may or may not take effect."""
+    return Operation(op.client, op.input, None, op.call, None, op.id)
+
+
 def _minimize(
     ops: list[Operation], model: Model[Any], deadline: float | None, cost: int
-) -> tuple[list[Operation], bool]:
-    """Shrink a failing partition to a 1-minimal failing sub-history.
+) -> tuple[list[Operation], tuple[int, ...], bool]:
+    """Shrink a failing partition to a minimal counterexample (module docstring).
 
-    Pending operations go first: they can always be left out of a
-    linearization, so dropping them never turns a failure into a success.
-    Then ddmin-style chunk removal, then single-op removal to a fixpoint.
-    Checks that exhaust their step budget count as "linearizable" (keep the
-    op), so the result always fails; ``minimal`` is False if that happened,
-    or if the overall budget or deadline stopped shrinking early.
+    Returns ``(counterexample, weakened positions, proven minimal)``.
+
+    Phase 1 chooses the set K of completed ops whose outcomes stay known: it
+    weakens every other completed op, keeping every op present, and shrinks K
+    while the history still fails (ddmin chunks, then single ops). Weakening
+    more only adds linearizations, so one single-op pass leaves K 1-minimal.
+    Phase 2 deletes ops with unknown outcome (weakened or indeterminate in
+    the input) while every op of K stays needed, i.e. weakening it still
+    makes the history linearizable; deleting one of them never makes a
+    failing history pass, and that test is monotone too.
+
+    Each check is bounded in search steps, as is the whole shrink, so the
+    result is deterministic. A check that runs out counts against the change
+    (the op stays known in phase 1, stays present in phase 2), so the result
+    always fails; ``minimal`` is False if that happened or if the overall
+    budget or deadline stopped shrinking early.
     """
     per_check = max(_MIN_STEPS_PER_CHECK, _CHECK_FACTOR * cost)
     total = _Budget(deadline, max(_MIN_STEPS_TOTAL, _TOTAL_FACTOR * cost))
     undecided = False
+    weak = {i: _weaken(o) for i, o in enumerate(ops) if o.ret is not None}
 
-    def fails(candidate: list[Operation]) -> bool:
-        nonlocal undecided
+    def build(present: Iterable[int], known: set[int]) -> list[Operation]:
+        return [ops[i] if i in known or i not in weak else weak[i] for i in present]
+
+    def linearizable(candidate: list[Operation]) -> bool | None:
+        """True/False, or None if the check ran out of steps."""
         one = _Budget(deadline, per_check)
         try:
-            result = not _is_linearizable(candidate, model, one)
+            result: bool | None = _is_linearizable(candidate, model, one)
         except _Timeout:
-            undecided = True
-            result = False
+            result = None
         total.charge(one.steps)
         return result
 
-    current = [o for o in ops if o.ret is not None] or list(ops)
+    everything = range(len(ops))
+    # Progress so far, kept up to date so that running out of budget mid-way
+    # still returns the smallest failing history found.
+    known = sorted(weak)
+    unknown = [i for i in everything if i not in weak]
+
+    def still_fails(candidate_known: list[int]) -> bool:
+        nonlocal undecided, known
+        verdict = linearizable(build(everything, set(candidate_known)))
+        undecided |= verdict is None
+        if verdict is False:
+            known = candidate_known
+        return verdict is False
+
+    def all_known_needed(candidate_unknown: list[int]) -> bool:
+        nonlocal undecided, unknown
+        keep = set(known)
+        rest = sorted(keep.union(candidate_unknown))
+        for y in known:
+            verdict = linearizable(build(rest, keep - {y}))
+            undecided |= verdict is None
+            if verdict is not True:
+                return False
+        unknown = candidate_unknown
+        return True
+
     try:
-        current = _shrink_chunks(current, fails)
-        current = _shrink_single(current, fails)
+        _shrink(known, still_fails)
+        unknown = [i for i in everything if i not in set(known)]
+        _shrink(unknown, all_known_needed)
     except _Timeout:
-        return current, False
-    return current, not undecided
+        undecided = True
+    keep = set(known)
+    present = sorted(keep.union(unknown))
+    cex = build(present, keep)
+    weakened = tuple(pos for pos, i in enumerate(present) if i in weak and i not in keep)
+    return cex, weakened, not undecided
 
 
-def _shrink_chunks(
-    ops: list[Operation], fails: Callable[[list[Operation]], bool]
-) -> list[Operation]:
-    """Remove ever-smaller chunks while the rest still fails (ddmin complements)."""
+def _shrink(items: list[int], accept: Callable[[list[int]], bool]) -> list[int]:
+    """Remove chunks, then single items, while ``accept`` holds of the rest.
+
+    ``accept`` must be monotone (if it holds for a list it holds for every
+    superset) for the single pass to leave a 1-minimal list: an item that
+    could not go then cannot go later either.
+    """
+    items = _shrink_chunks(items, accept)
+    i = 0
+    while i < len(items):
+        candidate = items[:i] + items[i + 1 :]
+        if accept(candidate):
+            items = candidate
+        else:
+            i += 1
+    return items
+
+
+def _shrink_chunks(items: list[int], accept: Callable[[list[int]], bool]) -> list[int]:
+    """Remove ever-smaller chunks while the rest is accepted (ddmin complements)."""
     parts = 2
-    while len(ops) > parts:
-        size = -(-len(ops) // parts)
-        for start in range(0, len(ops), size):
-            candidate = ops[:start] + ops[start + size :]
-            if fails(candidate):
-                ops, parts = candidate, max(parts - 1, 2)
+    while len(items) > parts:
+        size = -(-len(items) // parts)
+        for start in range(0, len(items), size):
+            candidate = items[:start] + items[start + size :]
+            if accept(candidate):
+                items, parts = candidate, max(parts - 1, 2)
                 break
         else:
             parts *= 2
-    return ops
-
-
-def _shrink_single(
-    ops: list[Operation], fails: Callable[[list[Operation]], bool]
-) -> list[Operation]:
-    """Drop single ops until none can go: the result is 1-minimal."""
-    changed = True
-    while changed:
-        changed = False
-        i = 0
-        while i < len(ops):
-            candidate = ops[:i] + ops[i + 1 :]
-            if fails(candidate):
-                ops, changed = candidate, True
-            else:
-                i += 1
-    return ops
+    return items
