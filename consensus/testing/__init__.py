@@ -3,28 +3,44 @@ linearizability checker. Point them at your own state machine:
 
 - ``Simulation``: N replicas over a lossy simulated network from one seed,
   with ``crash``/``restart``, ``partition``/``heal`` and a client
-  ``history``. Pass ``state_machine=YourMachine`` (any class with
-  ``apply(command) -> result``).
-- ``InvariantViolation``: raised by ``Simulation.check()`` (and after every
-  step by default) naming the property, the nodes and the seed.
+  ``history``. Pass ``state_machine=YourMachine`` (any class whose
+  ``apply(command)`` returns a result; commands arrive JSON round-tripped).
+- ``InvariantViolation``: raised after any step that breaks a Raft safety
+  property (and by ``Simulation.check()``), naming the property, the nodes
+  and the seed.
 - ``check_linearizable(history, model)``: Wing & Gong's search with Lowe's
-  memoization, split per key by the model. Write a ``Model`` (``init``,
-  ``step``, ``partition``) for your machine's sequential behaviour.
+  memoization, split into independent parts by the model (per key for
+  ``KVModel``). Write a ``Model`` (``init``, ``step``, ``partition``) that
+  says what your machine does when operations run one at a time.
+- ``run_with_nemesis``: a seeded workload with partitions, crashes and restarts.
+
+See ``examples/testing_kit_bank.py`` for all of it on a user-defined machine.
 """
 
 from .history import History, Operation
 from .invariants import PROPERTIES, InvariantChecker, InvariantViolation
+from .linearizability import LinearizabilityResult, check_linearizable
+from .models import UNKNOWN, KVModel, Model, RegisterModel
+from .nemesis import NemesisConfig, run_with_nemesis
 from .simulation import InFlight, Simulation
 from .state_machines import KVStateMachine, StateMachine
 
 __all__ = [
     "PROPERTIES",
+    "UNKNOWN",
     "History",
     "InFlight",
     "InvariantChecker",
     "InvariantViolation",
+    "KVModel",
     "KVStateMachine",
+    "LinearizabilityResult",
+    "Model",
+    "NemesisConfig",
     "Operation",
+    "RegisterModel",
     "Simulation",
     "StateMachine",
+    "check_linearizable",
+    "run_with_nemesis",
 ]

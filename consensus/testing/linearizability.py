@@ -88,6 +88,7 @@ _POLL_EVERY = 1024
 _MIN_STEPS_PER_CHECK = 200_000
 _MIN_STEPS_TOTAL = 5_000_000
 _CHECK_FACTOR = 2
+_COMPLETED_FIRST = True
 _TOTAL_FACTOR = 50
 
 
@@ -319,20 +320,38 @@ class _Events:
 
 
 def _is_linearizable(ops: list[Operation], model: Model[Any], budget: _Budget) -> bool:
-    """Wing & Gong / Lowe just-in-time linearization search, iterative."""
+    """Wing & Gong / Lowe just-in-time linearization search, iterative.
+
+    Indeterminate ops need two refinements to stay tractable when there are
+    many of them (shrinking creates them by weakening):
+
+    - Candidates are tried completed ops first, then indeterminate ones
+      (``second`` pass), so linearizations that leave indeterminate ops out
+      are found and memoized first.
+    - The memo is keyed by (completed ops linearized, state) and holds the
+      sets of indeterminate ops linearized with them. A configuration is
+      skipped if one with the same key and a *subset* of its indeterminate
+      ops was reached: that one can do everything this one can, since an
+      indeterminate op has no return to wait for and may also be left out.
+      (With no indeterminate ops this is Lowe's exact memoization.)
+    """
     ev = _Events.build(ops)
     inputs = [o.input for o in ops]
     outputs = [UNKNOWN if o.ret is None else o.output for o in ops]
+    pending = [o.ret is None for o in ops]
+    has_pending = any(pending) and _COMPLETED_FIRST
     step = model.step
     nxt, is_call, op_of = ev.nxt, ev.is_call, ev.op
 
     state: Any = model.init()
-    linearized = 0  # bitset of linearized operation indices
-    cache: set[tuple[int, Any]] = {(linearized, state)}
-    stack: list[tuple[int, Any]] = []  # (call entry lifted, state before it)
+    done = 0  # bitset of linearized completed operations
+    maybe = 0  # bitset of linearized indeterminate operations
+    seen: dict[tuple[int, Any], list[int]] = {(done, state): [maybe]}
+    stack: list[tuple[int, Any, bool]] = []  # (call entry lifted, state before, pass)
     # Done when every completed op is linearized; pending ones may be left out.
-    returns_left = sum(1 for o in ops if o.ret is not None)
+    returns_left = len(ops) - sum(pending)
     entry = nxt[0]
+    second = False  # scanning for indeterminate candidates
     steps = 0
     while returns_left:
         steps += 1
@@ -341,25 +360,54 @@ def _is_linearizable(ops: list[Operation], model: Model[Any], budget: _Budget) -
             steps = 0
         if is_call[entry]:
             i = op_of[entry]
+            if has_pending and pending[i] is not second:
+                entry = nxt[entry]
+                continue
             legal, new_state = step(state, inputs[i], outputs[i])
             if legal:
-                key = (linearized | (1 << i), new_state)
-                if key not in cache:
-                    cache.add(key)
-                    stack.append((entry, state))
-                    state, linearized = new_state, key[0]
+                if pending[i]:
+                    new_done, new_maybe = done, maybe | (1 << i)
+                else:
+                    new_done, new_maybe = done | (1 << i), maybe
+                key = (new_done, new_state)
+                masks = seen.get(key)
+                if masks is None:
+                    seen[key] = [new_maybe]
+                    fresh = True
+                else:
+                    fresh = True
+                    for m in masks:
+                        if m | new_maybe == new_maybe:  # m is a subset: dominated
+                            fresh = False
+                            break
+                    if fresh:
+                        # Keep an antichain: drop the sets this one dominates.
+                        masks[:] = [m for m in masks if m | new_maybe != m]
+                        masks.append(new_maybe)
+                if fresh:
+                    stack.append((entry, state, second))
+                    state, done, maybe = new_state, new_done, new_maybe
                     ev.lift(entry)
                     returns_left -= ev.ret_of[entry] >= 0
                     entry = nxt[0]
+                    second = False
                     continue
             entry = nxt[entry]
+        elif has_pending and not second:
+            # Completed candidates exhausted: now try the indeterminate ones.
+            second = True
+            entry = nxt[0]
         else:
             # A return (or the tail) before its op was linearized: backtrack.
             if not stack:
                 budget.record(steps)
                 return False
-            entry, state = stack.pop()
-            linearized &= ~(1 << op_of[entry])
+            entry, state, second = stack.pop()
+            i = op_of[entry]
+            if pending[i]:
+                maybe &= ~(1 << i)
+            else:
+                done &= ~(1 << i)
             ev.unlift(entry)
             returns_left += ev.ret_of[entry] >= 0
             entry = nxt[entry]
@@ -426,7 +474,7 @@ def _minimize(
         verdict = linearizable(build(everything, set(candidate_known)))
         undecided |= verdict is None
         if verdict is False:
-            known = candidate_known
+            known = sorted(candidate_known)
         return verdict is False
 
     def all_known_needed(candidate_unknown: list[int]) -> bool:
@@ -442,7 +490,10 @@ def _minimize(
         return True
 
     try:
-        _shrink(known, still_fails)
+        # Latest first: later observations are weakened before the earlier
+        # writes they might otherwise be blamed on.
+        _shrink(known[::-1], still_fails)
+        known.sort()
         unknown = [i for i in everything if i not in set(known)]
         _shrink(unknown, all_known_needed)
     except _Timeout:

@@ -56,21 +56,79 @@ def assert_rejected(ops: list[Operation], model: Model[Any] | None = None) -> Li
     return result
 
 
+def weaken(o: Operation) -> Operation:
+    """The same call with its outcome forgotten, as the minimizer shows it."""
+    return Operation(o.client, o.input, None, o.call, None, o.id)
+
+
+def counterexample_sources(ops: Sequence[Operation], result: LinearizabilityResult) -> list[int]:
+    """Positions in ``ops`` of the counterexample's ops, which must form an
+    order-preserving sub-history: each op is an input op itself, or (at the
+    positions ``result.weakened``) a weakened copy of a completed input op."""
+    cex = result.counterexample
+    assert cex is not None
+    weak = set(result.weakened)
+    assert weak <= set(range(len(cex)))
+    sources: list[int] = []
+    start = 0
+    for pos, c in enumerate(cex):
+        if pos in weak:
+            assert c.ret is None and c.output is None, f"weakened op keeps its outcome: {c}"
+            found = [i for i in range(start, len(ops)) if ops[i].completed and weaken(ops[i]) == c]
+        else:
+            found = [i for i in range(start, len(ops)) if ops[i] is c]
+        assert found, f"{c} is not a later op of the input: not an order-preserving sub-history"
+        sources.append(found[0])
+        start = found[0] + 1
+    return sources
+
+
 def assert_valid_counterexample(
     ops: Sequence[Operation], result: LinearizabilityResult, model: Model[Any]
 ) -> None:
-    """The counterexample is an order-preserving sub-history and 1-minimal."""
+    """The counterexample fails, is an order-preserving sub-history modulo
+    weakening, and (when ``result.minimal``) is minimal as documented:
+
+    - weakening any op with a known outcome makes it linearizable;
+    - the failing partition with every other op weakened still fails;
+    - deleting any op with unknown outcome makes some known op unneeded.
+    """
     cex = result.counterexample
     assert cex is not None and len(cex) >= 1
-    positions = [next(i for i, o in enumerate(ops) if o is c) for c in cex]
-    assert positions == sorted(positions), "not an order-preserving sub-history"
+    sources = counterexample_sources(ops, result)
     assert not check_linearizable(cex, model, minimize=False)
-    if result.minimal:
-        for i in range(len(cex)):
-            smaller = cex[:i] + cex[i + 1 :]
-            assert check_linearizable(smaller, model, minimize=False), (
-                f"removing {cex[i]} keeps it failing: not minimal"
-            )
+    if not result.minimal:
+        return
+    known = [i for i, o in enumerate(cex) if o.completed]
+    assert known, "a history with no known outcome is always linearizable"
+
+    def weakened_at(history: list[Operation], i: int) -> list[Operation]:
+        return history[:i] + [weaken(history[i])] + history[i + 1 :]
+
+    for i in known:
+        assert check_linearizable(weakened_at(cex, i), model, minimize=False), (
+            f"weakening {cex[i]} keeps it failing: not minimal"
+        )
+    # The known outcomes fail with the whole partition as possible explanations.
+    source_ops = [ops[j] for j in sources]
+    part = next(p for p in model.partition(list(ops)) if any(o is source_ops[0] for o in p))
+    kept = {id(ops[sources[i]]) for i in known}
+    assert not check_linearizable(
+        [o if id(o) in kept else weaken(o) if o.completed else o for o in part],
+        model,
+        minimize=False,
+    ), "the known outcomes alone do not fail within the original partition"
+    for x in range(len(cex)):
+        if cex[x].completed:
+            continue
+        smaller = cex[:x] + cex[x + 1 :]
+        assert not check_linearizable(smaller, model, minimize=False)  # always true
+        still_needed = [
+            bool(check_linearizable(weakened_at(smaller, i), model, minimize=False))
+            for i, o in enumerate(smaller)
+            if o.completed
+        ]
+        assert not all(still_needed), f"{cex[x]} explains nothing: not minimal"
 
 
 # --- model unit tests --------------------------------------------------------
@@ -192,9 +250,38 @@ def test_touching_intervals_count_as_concurrent() -> None:
 def test_stale_read_after_completed_write() -> None:
     ops = [put("a", 1, 0, 1), put("a", 2, 2, 3), get("b", 1, 4, 5)]
     result = assert_rejected(ops)
-    # 1-minimality removes both puts: without put(1) the read is unexplained,
-    # so the read alone is the only 1-minimal failing sub-history.
-    assert result.counterexample == [ops[2]]
+    # Every outcome is needed: with put(2) unknown it may never have happened,
+    # with put(1) unknown it may have happened after put(2), and an unknown
+    # read accepts anything. Deleting put(1) would still fail, but as a read
+    # of a value never written: so both writes stay.
+    assert result.counterexample == ops and result.weakened == () and result.minimal
+    assert result.explain() == "\n".join(
+        [
+            "not linearizable (3 operations in 1 partitions)",
+            "partition 0: minimal non-linearizable sub-history,",
+            "ordered by call time ([call..return], '?' = outcome unknown):",
+            "  [0..1] client=a: put(1)",
+            "  [2..3] client=a: put(2)",
+            "  [4..5] client=b: get() -> 1",
+            "(treating any one known outcome above as unknown makes it linearizable;",
+            "an op shown with '?' may take effect or not, and is listed because it",
+            "may explain an outcome that the failure depends on)",
+        ]
+    )
+
+
+def test_stale_read_irrelevant_ops_are_dropped() -> None:
+    ops = [
+        put("a", 1, 0, 1),
+        get("c", 1, 1.5, 1.8),  # consistent read: irrelevant
+        put("a", 2, 2, 3),
+        get("c", 2, 3.2, 3.5),  # consistent read: irrelevant
+        get("b", 1, 4, 5),  # stale
+        put("d", 3, 6, None),  # pending after everything: irrelevant
+        get("e", 3, 7, 8),  # reads the pending write: irrelevant
+    ]
+    result = assert_rejected(ops)
+    assert result.counterexample == [ops[0], ops[2], ops[4]] and result.minimal
 
 
 def test_sequential_reads_go_back_in_time() -> None:
@@ -203,7 +290,16 @@ def test_sequential_reads_go_back_in_time() -> None:
     result = assert_rejected(ops)
     assert check_linearizable(ops[:3], RegisterModel())
     assert check_linearizable(ops[:2] + ops[3:], RegisterModel())
-    assert result.counterexample is not None and result.minimal
+    # put(2)'s completion is not needed (it fails even if put(2) may take
+    # effect any time after its call), but put(2) itself is: it explains the
+    # first read. put(1) explains the second read and must have happened
+    # before put(2) was called.
+    assert result.minimal
+    assert result.counterexample == [ops[0], weaken(ops[1]), ops[2], ops[3]]
+    assert result.weakened == (1,)
+    text = result.explain()
+    assert "[2..?] client=b: put(2) -> ?  [outcome treated as unknown]" in text
+    assert "[0..1] client=a: put(1)\n" in text
 
 
 def test_cas_succeeding_on_value_never_written() -> None:
@@ -264,7 +360,11 @@ def test_pending_put_may_happen_between_reads_but_not_undo() -> None:
         [put("a", 1, 0, None), get("b", None, 1, 2), get("b", 1, 3, 4)], RegisterModel()
     )
     # Once a read saw it, it cannot un-happen.
-    assert_rejected([put("a", 1, 0, None), get("b", 1, 1, 2), get("b", None, 3, 4)])
+    ops = [put("a", 1, 0, None), get("b", 1, 1, 2), get("b", None, 3, 4)]
+    result = assert_rejected(ops)
+    # The pending put is kept: it explains the first read.
+    assert result.counterexample == ops and result.weakened == ()
+    assert "[0..?] client=a: put(1) -> ?\n" in result.explain()
 
 
 def test_pending_put_cannot_take_effect_before_its_call() -> None:
@@ -538,6 +638,61 @@ def test_property_partitioning_agrees_with_global_check(ops: list[Operation]) ->
     if not split.ok:
         assert_valid_counterexample(ops, split, KVModel())
         assert split.minimal
+
+
+def brute_force_linearizable(ops: Sequence[Operation], model: Model[Any]) -> bool:
+    """Reference oracle: try every order (and every subset of indeterminate
+    ops) that respects real time, with no memoization or pruning."""
+
+    def search(state: Any, remaining: frozenset[int]) -> bool:
+        completed = [j for j in remaining if ops[j].ret is not None]
+        if not completed:
+            return True  # indeterminate ops left over never took effect
+        for i in sorted(remaining):
+            o = ops[i]
+            # i may go next unless a remaining completed op returned before i's call.
+            if any(ops[j].ret < o.call for j in completed if j != i):  # type: ignore[operator]
+                continue
+            legal, after = model.step(state, o.input, UNKNOWN if o.ret is None else o.output)
+            if legal and search(after, remaining - {i}):
+                return True
+        return False
+
+    return search(model.init(), frozenset(range(len(ops))))
+
+
+@st.composite
+def perturbed_register_histories(draw: st.DrawFn, max_ops: int) -> list[Operation]:
+    """Small simulated register histories with up to two outputs replaced and
+    some completed ops turned indeterminate: a mix of verdicts."""
+    ops = draw(simulated_histories(kv=False, max_ops=max_ops))
+    for _ in range(draw(st.integers(0, 2))):
+        idx = draw(st.integers(0, len(ops) - 1))
+        o = ops[idx]
+        if o.ret is not None and o.input[0] in ("get", "cas"):
+            new = draw(st.booleans()) if o.input[0] == "cas" else draw(st.sampled_from([None, 0, 1]))
+            ops[idx] = Operation(o.client, o.input, new, o.call, o.ret, o.id)
+    for idx in draw(st.lists(st.integers(0, len(ops) - 1), max_size=3)):
+        ops[idx] = weaken(ops[idx])
+    return ops
+
+
+@given(perturbed_register_histories(max_ops=6))
+def test_property_search_agrees_with_brute_force(ops: list[Operation]) -> None:
+    # The memoized search (with its pruning of indeterminate ops) must agree
+    # with exhaustive enumeration.
+    result = check_linearizable(ops, RegisterModel(), minimize=False)
+    assert result.ok == brute_force_linearizable(ops, RegisterModel())
+
+
+@given(perturbed_register_histories(max_ops=10))
+def test_property_counterexamples_fail_and_are_minimal(ops: list[Operation]) -> None:
+    # Every counterexample fails, is a sub-history modulo weakening, and is
+    # minimal as documented (see assert_valid_counterexample).
+    result = check_linearizable(ops, RegisterModel())
+    if not result.ok:
+        assert result.minimal
+        assert_valid_counterexample(ops, result, RegisterModel())
 
 
 # --- scale -------------------------------------------------------------------
