@@ -103,7 +103,11 @@ def _read_id(buf: memoryview, pos: int, what: str) -> tuple[str, int]:
     if size == 0:
         raise DecodeError(f"empty {what} node id")
     _need(buf, pos + 1, size, what)
-    return bytes(buf[pos + 1 : pos + 1 + size]).decode("utf-8"), pos + 1 + size
+    try:
+        name = bytes(buf[pos + 1 : pos + 1 + size]).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"{what} node id is not valid UTF-8: {exc.reason} at byte {exc.start}") from exc
+    return name, pos + 1 + size
 
 
 def _need(buf: memoryview, pos: int, size: int, what: str) -> None:

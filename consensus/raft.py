@@ -22,7 +22,8 @@ from .errors import NotLeader, ProposalDropped
 from .log import RaftLog
 from .messages import Entry, EntryKind, HardState, Message, MessageType, NodeId
 from .progress import Progress, ProgressState
-from .quorum import VoteResult, committed_index, vote_result
+from .quorum import VoteResult, committed_index, majority, vote_result
+from .read_only import ReadOnlyQueue, ReadState
 from .ready import Ready, Role, SoftState
 from .storage import Storage
 
@@ -75,6 +76,9 @@ class RaftCore:
         self.randomized_election_timeout = 0
         self._bcast_pending = False
         self._pending_ready: Ready | None = None
+        self.read_only = ReadOnlyQueue()
+        self._reads_waiting: list[int] = []
+        self.read_states: list[ReadState] = []
         self._become_follower(self._term, None)
 
     # -- read-only view ----------------------------------------------------
@@ -131,6 +135,24 @@ class RaftCore:
         """Start an election now, as if the election timeout had fired."""
         if self._role is not Role.LEADER:
             self._campaign(transfer=False)
+
+    def read_index(self, context: int) -> None:
+        """Start a linearizable read tagged ``context`` (a fresh positive int).
+
+        A ``ReadState(index, context)`` appears in a later Ready once a
+        majority has confirmed this leader; the read may then be served when
+        ``index`` is applied. Raises ``NotLeader`` on any other node.
+        """
+        if self._role is not Role.LEADER:
+            raise NotLeader(self.id, self._lead)
+        if context <= 0:
+            raise ValueError(f"read context must be a positive integer, got {context}")
+        if self.log.term(self.log.committed) != self._term:
+            # Until its no-op commits, the leader does not know the true
+            # commit index (thesis §6.4 step 1): hold the read until then.
+            self._reads_waiting.append(context)
+            return
+        self._start_read(context)
 
     def transfer_leadership(self, to: NodeId) -> None:
         """Hand leadership to ``to`` once its log is up to date (thesis §3.10)."""
@@ -189,6 +211,7 @@ class RaftCore:
         self._flush_appends()
         return bool(
             self.msgs
+            or self.read_states
             or self.log.unstable.entries
             or self.log.has_next_committed()
             or self.hard_state() != self._prev_hard_state
@@ -206,8 +229,10 @@ class RaftCore:
             messages=self.msgs,
             committed_entries=self.log.next_committed(),
             soft_state=soft if soft != self._prev_soft else None,
+            read_states=self.read_states,
         )
         self.msgs = []
+        self.read_states = []
         self._pending_ready = rd
         return rd
 
@@ -240,6 +265,8 @@ class RaftCore:
         self.votes = {}
         self.lead_transferee = None
         self._bcast_pending = False
+        self.read_only = ReadOnlyQueue()  # reads of a past leadership are void
+        self._reads_waiting = []
         last = self.log.last_index()
         self.prs = {v: Progress(next=last + 1, max_inflight=self.config.max_inflight_msgs) for v in self.voters}
         self.prs[self.id].match = last
@@ -316,7 +343,7 @@ class RaftCore:
             self.election_elapsed = 0
             if self.config.check_quorum:
                 active = sum(1 for v in self.voters if v == self.id or self.prs[v].recent_active)
-                if active < len(self.voters) // 2 + 1:
+                if active < majority(len(self.voters)):
                     self._become_follower(self._term, None)
                     return
                 for v, pr in self.prs.items():
@@ -395,6 +422,8 @@ class RaftCore:
         elif m.type is MT.HEARTBEAT_RESP:
             pr.recent_active = True
             pr.probe_sent = False
+            if m.context:
+                self._ack_read(m.context, m.src)
             if pr.state is ProgressState.REPLICATE and pr.is_paused():
                 pr.free_one_inflight()
             if pr.match < self.log.last_index():
@@ -442,8 +471,24 @@ class RaftCore:
         # Figure 8: only an entry of the current term is committed by counting
         # replicas; earlier entries are committed indirectly with it.
         if index > self.log.committed and self.log.term(index) == self._term:
-            return self.log.commit_to(index)
+            self.log.commit_to(index)
+            if self._reads_waiting:
+                waiting, self._reads_waiting = self._reads_waiting, []
+                for context in waiting:
+                    self._start_read(context)
+            return True
         return False
+
+    def _start_read(self, context: int) -> None:
+        self.read_only.add(context, self.log.committed)
+        self._ack_read(context, self.id)
+        if len(self.voters) > 1:
+            self._bcast_heartbeat()
+
+    def _ack_read(self, context: int, voter: NodeId) -> None:
+        acks = self.read_only.ack(context, voter)
+        if acks is not None and len(acks & self.voters) >= majority(len(self.voters)):
+            self.read_states.extend(self.read_only.release_through(context))
 
     def _flush_appends(self) -> None:
         """Send what proposals and commits left pending, batched per follower."""
@@ -480,9 +525,10 @@ class RaftCore:
         return True
 
     def _bcast_heartbeat(self) -> None:
+        context = self.read_only.last_context()
         for peer in sorted(self.voters - {self.id}):
             commit = min(self.prs[peer].match, self.log.committed)
-            self._send(Message(MT.HEARTBEAT, self.id, peer, self._term, commit=commit))
+            self._send(Message(MT.HEARTBEAT, self.id, peer, self._term, commit=commit, context=context))
 
     # -- helpers ---------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 
 from .messages import Entry, HardState, Message, NodeId
+from .read_only import ReadState
 
 
 class Role(enum.Enum):
@@ -37,6 +38,9 @@ class Ready:
     messages: list[Message] = field(default_factory=list)
     committed_entries: list[Entry] = field(default_factory=list)
     soft_state: SoftState | None = None
+    read_states: list[ReadState] = field(default_factory=list)
 
     def is_empty(self) -> bool:
-        return not (self.hard_state or self.entries or self.messages or self.committed_entries or self.soft_state)
+        return not (
+            self.hard_state or self.entries or self.messages or self.committed_entries or self.soft_state or self.read_states
+        )

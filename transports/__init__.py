@@ -27,6 +27,7 @@ from transports.base import (
     UnknownPeer,
 )
 from transports.framing import DEFAULT_MAX_FRAME_SIZE
+from transports.links import FilteredTransport, LinkTable
 from transports.memory import MemoryEndpoint, MemoryNetwork
 from transports.stats import MemoryStats, TcpStats, TransportStats
 from transports.tcp import Address, TcpTransport
@@ -35,9 +36,11 @@ __all__ = [
     "DEFAULT_MAX_FRAME_SIZE",
     "Address",
     "Backoff",
+    "FilteredTransport",
     "FrameTooLarge",
     "HandshakeError",
     "IncompleteFrame",
+    "LinkTable",
     "MemoryEndpoint",
     "MemoryNetwork",
     "MemoryStats",

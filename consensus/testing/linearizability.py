@@ -32,7 +32,10 @@ it has reached so no configuration is explored twice, and backtracks when a
 return is reached before its operation was linearized. Indeterminate
 operations have no return event (their return is at +infinity) and may be
 left out of the linearization. Events at equal times order calls before
-returns, so touching intervals count as concurrent.
+returns, so touching intervals count as concurrent. Histories with many
+indeterminate operations (any subset of which may have taken effect) are
+kept tractable by also pruning configurations *dominated* by another with
+fewer indeterminate operations applied (see :func:`_is_linearizable`).
 
 Counterexamples
 ---------------
@@ -70,7 +73,7 @@ a read of a value never written: a different explanation.)
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Generator, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -88,8 +91,10 @@ _POLL_EVERY = 1024
 _MIN_STEPS_PER_CHECK = 200_000
 _MIN_STEPS_TOTAL = 5_000_000
 _CHECK_FACTOR = 2
-_COMPLETED_FIRST = True
 _TOTAL_FACTOR = 50
+# States probed to tell an op that changes the state (a write) from one that
+# only observes it, to weaken observations first when shrinking.
+_PROBE_STATES = 8
 
 
 @dataclass(frozen=True)
@@ -320,99 +325,120 @@ class _Events:
 
 
 def _is_linearizable(ops: list[Operation], model: Model[Any], budget: _Budget) -> bool:
-    """Wing & Gong / Lowe just-in-time linearization search, iterative.
+    """Wing & Gong / Lowe just-in-time linearization search.
 
-    Indeterminate ops need two refinements to stay tractable when there are
-    many of them (shrinking creates them by weakening):
+    Without indeterminate ops this is one search with Lowe's exact memo of
+    (linearized set, state). Indeterminate ops can make that exponential
+    (any subset of them may have taken effect; shrinking creates many by
+    weakening), so configurations are also pruned by *dominance*: one with
+    the same completed ops linearized, the same state and a subset of the
+    indeterminate ops linearized can do everything this one can (an
+    indeterminate op has no return to wait for and may be left out). Two
+    exact searches then run interleaved, and the first to finish answers:
 
-    - Candidates are tried completed ops first, then indeterminate ones
-      (``second`` pass), so linearizations that leave indeterminate ops out
-      are found and memoized first.
-    - The memo is keyed by (completed ops linearized, state) and holds the
-      sets of indeterminate ops linearized with them. A configuration is
-      skipped if one with the same key and a *subset* of its indeterminate
-      ops was reached: that one can do everything this one can, since an
-      indeterminate op has no return to wait for and may also be left out.
-      (With no indeterminate ops this is Lowe's exact memoization.)
+    - "failed" prunes only configurations dominated by one already explored
+      to the end without success: it skips only failing subtrees, so it
+      finds a linearization no later than the plain search does;
+    - "visited" prunes configurations dominated by any visited one, which
+      may defer finding a linearization but usually proves failure far
+      faster (it is complete: whatever the dominated configuration could
+      reach, the dominating one reaches too).
     """
+    searches = [_search(ops, model, prune_visited=False)]
+    if any(o.ret is None for o in ops):
+        searches.append(_search(ops, model, prune_visited=True))
+    while True:
+        for search in searches:
+            try:
+                steps = next(search)
+            except StopIteration as done:
+                ok, steps = done.value
+                budget.record(steps)
+                return bool(ok)
+            budget.charge(steps)
+
+
+def _search(
+    ops: list[Operation], model: Model[Any], *, prune_visited: bool
+) -> Generator[int, None, tuple[bool, int]]:
+    """One search; yields its step count every ``_POLL_EVERY`` steps and
+    returns ``(linearizable, remaining steps)``. Dominance checks count one
+    step per set compared."""
     ev = _Events.build(ops)
     inputs = [o.input for o in ops]
     outputs = [UNKNOWN if o.ret is None else o.output for o in ops]
-    pending = [o.ret is None for o in ops]
-    has_pending = any(pending) and _COMPLETED_FIRST
+    pending = sum(1 << i for i, o in enumerate(ops) if o.ret is None)
+    completed = ((1 << len(ops)) - 1) & ~pending
     step = model.step
     nxt, is_call, op_of = ev.nxt, ev.is_call, ev.op
 
     state: Any = model.init()
-    done = 0  # bitset of linearized completed operations
-    maybe = 0  # bitset of linearized indeterminate operations
-    seen: dict[tuple[int, Any], list[int]] = {(done, state): [maybe]}
-    stack: list[tuple[int, Any, bool]] = []  # (call entry lifted, state before, pass)
+    linearized = 0  # bitset of linearized operation indices
+    cache: set[tuple[int, Any]] = {(linearized, state)}
+    # (completed ops linearized, state) -> antichain of indeterminate-op sets
+    # linearized in configurations visited / explored without success.
+    dominators: dict[tuple[int, Any], list[int]] = {}
+    if prune_visited:
+        dominators[(0, state)] = [0]
+    stack: list[tuple[int, Any]] = []  # (call entry lifted, state before it)
     # Done when every completed op is linearized; pending ones may be left out.
-    returns_left = len(ops) - sum(pending)
+    returns_left = sum(1 for o in ops if o.ret is not None)
     entry = nxt[0]
-    second = False  # scanning for indeterminate candidates
     steps = 0
     while returns_left:
         steps += 1
-        if steps == _POLL_EVERY:
-            budget.charge(steps)
+        if steps >= _POLL_EVERY:
+            yield steps
             steps = 0
         if is_call[entry]:
             i = op_of[entry]
-            if has_pending and pending[i] is not second:
-                entry = nxt[entry]
-                continue
             legal, new_state = step(state, inputs[i], outputs[i])
             if legal:
-                if pending[i]:
-                    new_done, new_maybe = done, maybe | (1 << i)
-                else:
-                    new_done, new_maybe = done | (1 << i), maybe
-                key = (new_done, new_state)
-                masks = seen.get(key)
-                if masks is None:
-                    seen[key] = [new_maybe]
-                    fresh = True
-                else:
-                    fresh = True
-                    for m in masks:
-                        if m | new_maybe == new_maybe:  # m is a subset: dominated
-                            fresh = False
-                            break
-                    if fresh:
-                        # Keep an antichain: drop the sets this one dominates.
-                        masks[:] = [m for m in masks if m | new_maybe != m]
-                        masks.append(new_maybe)
+                new = linearized | (1 << i)
+                key = (new, new_state)
+                fresh = key not in cache
+                if fresh and pending:
+                    masks = dominators.get((new & completed, new_state))
+                    if masks is not None:
+                        fresh, scanned = _undominated(masks, new & pending, prune_visited)
+                        steps += scanned
+                    elif prune_visited:
+                        dominators[(new & completed, new_state)] = [new & pending]
                 if fresh:
-                    stack.append((entry, state, second))
-                    state, done, maybe = new_state, new_done, new_maybe
+                    cache.add(key)
+                    stack.append((entry, state))
+                    state, linearized = new_state, new
                     ev.lift(entry)
                     returns_left -= ev.ret_of[entry] >= 0
                     entry = nxt[0]
-                    second = False
                     continue
             entry = nxt[entry]
-        elif has_pending and not second:
-            # Completed candidates exhausted: now try the indeterminate ones.
-            second = True
-            entry = nxt[0]
         else:
             # A return (or the tail) before its op was linearized: backtrack.
             if not stack:
-                budget.record(steps)
-                return False
-            entry, state, second = stack.pop()
-            i = op_of[entry]
-            if pending[i]:
-                maybe &= ~(1 << i)
-            else:
-                done &= ~(1 << i)
+                return False, steps
+            if pending and not prune_visited:
+                masks = dominators.setdefault((linearized & completed, state), [])
+                steps += _undominated(masks, linearized & pending, True)[1]
+            entry, state = stack.pop()
+            linearized &= ~(1 << op_of[entry])
             ev.unlift(entry)
             returns_left += ev.ret_of[entry] >= 0
             entry = nxt[entry]
-    budget.record(steps)
-    return True
+    return True, steps
+
+
+def _undominated(masks: list[int], maybe: int, add: bool) -> tuple[bool, int]:
+    """Whether no set in the antichain ``masks`` is a subset of ``maybe``;
+    if so and ``add``, insert ``maybe`` (dropping its supersets). Also
+    returns the number of sets compared, as a cost."""
+    for m in masks:
+        if m | maybe == maybe:
+            return False, len(masks)
+    if add:
+        masks[:] = [m for m in masks if m | maybe != m]
+        masks.append(maybe)
+    return True, len(masks)
 
 
 # --- counterexample minimization ----------------------------------------------
@@ -432,8 +458,10 @@ def _minimize(
 
     Phase 1 chooses the set K of completed ops whose outcomes stay known: it
     weakens every other completed op, keeping every op present, and shrinks K
-    while the history still fails (ddmin chunks, then single ops). Weakening
-    more only adds linearizations, so one single-op pass leaves K 1-minimal.
+    while the history still fails (ddmin chunks, then single ops), first
+    among ops that only observe the state, then among those that change it.
+    Weakening more only adds linearizations, so K ends up 1-minimal: an op
+    that could not be weakened earlier cannot be weakened later either.
     Phase 2 deletes ops with unknown outcome (weakened or indeterminate in
     the input) while every op of K stays needed, i.e. weakening it still
     makes the history linearizable; deleting one of them never makes a
@@ -465,9 +493,10 @@ def _minimize(
 
     everything = range(len(ops))
     # Progress so far, kept up to date so that running out of budget mid-way
-    # still returns the smallest failing history found.
+    # still returns the smallest history verified to fail (None: phase 2 has
+    # not started, so every op is still present).
     known = sorted(weak)
-    unknown = [i for i in everything if i not in weak]
+    unknown: list[int] | None = None
 
     def still_fails(candidate_known: list[int]) -> bool:
         nonlocal undecided, known
@@ -476,6 +505,8 @@ def _minimize(
         if verdict is False:
             known = sorted(candidate_known)
         return verdict is False
+
+    mutators = _mutators(ops, model)
 
     def all_known_needed(candidate_unknown: list[int]) -> bool:
         nonlocal undecided, unknown
@@ -490,19 +521,47 @@ def _minimize(
         return True
 
     try:
-        # Latest first: later observations are weakened before the earlier
-        # writes they might otherwise be blamed on.
-        _shrink(known[::-1], still_fails)
-        known.sort()
+        # Observers (reads) are weakened before mutators (writes), and later
+        # ops before earlier ones, so the outcomes kept tend to be the writes
+        # a failure is blamed on and the fewest reads that expose it.
+        writes = [i for i in known if i in mutators]
+        _shrink([i for i in known[::-1] if i not in mutators], lambda c: still_fails(c + writes))
+        reads = [i for i in known if i not in mutators]
+        _shrink(writes[::-1], lambda c: still_fails(reads + c))
         unknown = [i for i in everything if i not in set(known)]
         _shrink(unknown, all_known_needed)
     except _Timeout:
         undecided = True
     keep = set(known)
-    present = sorted(keep.union(unknown))
+    present = list(everything) if unknown is None else sorted(keep.union(unknown))
     cex = build(present, keep)
     weakened = tuple(pos for pos, i in enumerate(present) if i in weak and i not in keep)
     return cex, weakened, not undecided
+
+
+def _mutators(ops: list[Operation], model: Model[Any]) -> set[int]:
+    """Indices of completed ops that change the model state (applied with an
+    unknown output) in one of a few probe states: the initial state and its
+    first distinct successors. Only orders the shrinking; a wrong guess costs
+    nothing but a less tidy counterexample."""
+    init = model.init()
+    probes = [init]
+    for o in ops:
+        if len(probes) >= _PROBE_STATES:
+            break
+        legal, after = model.step(init, o.input, UNKNOWN)
+        if legal and after not in probes:
+            probes.append(after)
+    found = set()
+    for i, o in enumerate(ops):
+        if o.ret is None:
+            continue
+        for state in probes:
+            legal, after = model.step(state, o.input, UNKNOWN)
+            if legal and after != state:
+                found.add(i)
+                break
+    return found
 
 
 def _shrink(items: list[int], accept: Callable[[list[int]], bool]) -> list[int]:

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import consensus.testing.linearizability as lin
 from consensus.testing.history import History, Operation
 from consensus.testing.linearizability import LinearizabilityResult, check_linearizable
 from consensus.testing.models import UNKNOWN, KVModel, Model, RegisterModel
@@ -477,8 +478,6 @@ def test_minimize_false_returns_whole_partition() -> None:
 def test_exhausted_minimization_budget_still_returns_a_failing_history(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import consensus.testing.linearizability as lin
-
     # Every shrinking check runs out of steps at once, so nothing can be
     # removed safely: the result must keep a failing history and say so.
     for name in ("_MIN_STEPS_PER_CHECK", "_CHECK_FACTOR", "_MIN_STEPS_TOTAL", "_TOTAL_FACTOR"):
@@ -487,9 +486,33 @@ def test_exhausted_minimization_budget_still_returns_a_failing_history(
     ops = [put("a", 1, 0, 1), put("a", 2, 2, 3), get("b", 1, 4, 5), put("c", 3, 6, None)]
     result = check_linearizable(ops, RegisterModel())
     assert result.verdict == "not linearizable" and not result.minimal
-    assert result.counterexample is not None
+    assert result.counterexample == ops and result.weakened == ()
     assert not check_linearizable(result.counterexample, RegisterModel(), minimize=False)
     assert "not proven minimal" in result.explain()
+
+
+def test_shrinking_interrupted_anywhere_still_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Step budgets make shrinking deterministic, so every interruption point
+    # can be tried: the result must always fail and be a sub-history modulo
+    # weakening, and be minimal once the budget suffices.
+    monkeypatch.setattr(lin, "_POLL_EVERY", 1)
+    monkeypatch.setattr(lin, "_TOTAL_FACTOR", 0)
+    ops = [
+        put("a", 1, 0, 1),
+        get("c", 1, 1.5, 1.8),
+        put("a", 2, 2, 3),
+        get("c", 2, 3.2, 3.5),
+        get("b", 1, 4, 5),
+        put("d", 3, 4.5, None),
+    ]
+    sizes = set()
+    for total in range(0, 400, 3):
+        monkeypatch.setattr(lin, "_MIN_STEPS_TOTAL", total)
+        result = check_linearizable(ops, RegisterModel())
+        assert result.verdict == "not linearizable"
+        assert_valid_counterexample(ops, result, RegisterModel())
+        sizes.add((len(result.counterexample or []), result.weakened, result.minimal))
+    assert (3, (), True) in sizes and len(sizes) > 2  # interrupted at several points
 
 
 def test_timeout_gives_unknown_not_a_violation() -> None:
@@ -535,7 +558,7 @@ def simulated_histories(
     for i in range(n):
         kind = "get" if need_get and i == 0 else draw(st.sampled_from(KV_KINDS if kv else KINDS))
         key = draw(st.sampled_from(keys))
-        args = (draw(st.integers(0, 3)),) if kind == "put" else ()
+        args: tuple[int, ...] = (draw(st.integers(0, 3)),) if kind == "put" else ()
         if kind == "cas":
             args = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
         start, length = draw(st.integers(0, 30)), draw(st.integers(1, 12))
@@ -631,7 +654,7 @@ def perturbed_histories(draw: st.DrawFn) -> list[Operation]:
 @given(perturbed_histories())
 def test_property_partitioning_agrees_with_global_check(ops: list[Operation]) -> None:
     # Linearizability is local (Herlihy & Wing), so per-key and whole-history
-    # checks must agree; any counterexample must be valid and 1-minimal.
+    # checks must agree; any counterexample must be valid and minimal.
     split = check_linearizable(ops, KVModel())
     whole = check_linearizable(ops, UnpartitionedKV(), minimize=False)
     assert split.ok == whole.ok
@@ -677,12 +700,25 @@ def perturbed_register_histories(draw: st.DrawFn, max_ops: int) -> list[Operatio
     return ops
 
 
+def run_search(ops: list[Operation], prune_visited: bool) -> bool:
+    """One of the checker's two interleaved searches, run alone to the end."""
+    search = lin._search(ops, RegisterModel(), prune_visited=prune_visited)
+    try:
+        while True:
+            next(search)
+    except StopIteration as done:
+        return bool(done.value[0])
+
+
 @given(perturbed_register_histories(max_ops=6))
 def test_property_search_agrees_with_brute_force(ops: list[Operation]) -> None:
-    # The memoized search (with its pruning of indeterminate ops) must agree
-    # with exhaustive enumeration.
-    result = check_linearizable(ops, RegisterModel(), minimize=False)
-    assert result.ok == brute_force_linearizable(ops, RegisterModel())
+    # The memoized search and each of its two pruning strategies for
+    # indeterminate ops (run alone: on small histories the first one always
+    # answers first) must agree with exhaustive enumeration.
+    expected = brute_force_linearizable(ops, RegisterModel())
+    assert check_linearizable(ops, RegisterModel(), minimize=False).ok == expected
+    assert run_search(ops, prune_visited=False) == expected
+    assert run_search(ops, prune_visited=True) == expected
 
 
 @given(perturbed_register_histories(max_ops=10))

@@ -1,0 +1,392 @@
+"""RaftNode: the async shell around ``RaftCore`` (etcd's node.go to rawnode.go).
+
+Three tasks in one task group: a ticker, a receiver that decodes messages
+from the transport, and a driver that owns the core. Only the driver calls
+into the core; everything else sends it events. The driver drains every
+event that is waiting before it processes one Ready, so many concurrent
+proposals become one save and one AppendEntries per follower. Each Ready is
+handled in the core's order: persist, then send, then apply.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import struct
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import anyio
+import structlog
+from anyio.abc import TaskGroup
+
+from transports import Transport, TransportError
+
+from .codec import decode, encode
+from .config import RaftConfig
+from .errors import ConsensusError, DecodeError, NotLeader, ProposalDropped
+from .messages import Entry, EntryKind, Message, NodeId
+from .raft import RaftCore
+from .read_only import ReadState
+from .ready import Role, SoftState
+from .state_machine import ReplicatedStateMachine
+from .storage import Storage
+
+log = structlog.get_logger(__name__)
+
+_STAMP = struct.Struct(">d")
+
+
+class NodeStopped(ConsensusError):
+    """The node was shut down before the operation finished; its outcome is unknown."""
+
+
+class TransferFailed(ConsensusError):
+    """Leadership did not move to the requested node in time."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    """One caller waiting for the driver: a proposal, a read or a transfer."""
+
+    event: anyio.Event = field(default_factory=anyio.Event)
+    result: Any = None
+    error: BaseException | None = None
+    index: int = 0
+    term: int = 0
+    query: Any = None
+
+    def resolve(self, result: Any) -> None:
+        if not self.event.is_set():
+            self.result = result
+            self.event.set()
+
+    def fail(self, error: BaseException) -> None:
+        if not self.event.is_set():
+            self.error = error
+            self.event.set()
+
+    async def wait(self) -> Any:
+        await self.event.wait()
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+@dataclass(slots=True)
+class _Propose:
+    data: bytes
+    pending: _Pending
+
+
+@dataclass(slots=True)
+class _Read:
+    pending: _Pending
+
+
+@dataclass(slots=True)
+class _Transfer:
+    to: NodeId
+
+
+class _Tick:
+    pass
+
+
+_TICK = _Tick()
+
+
+class RaftNode:
+    """One Raft replica running over a transport.
+
+    ``async with RaftNode(...) as node:`` starts it; leaving the block stops
+    it and fails whatever is still waiting with ``NodeStopped``.
+    """
+
+    def __init__(
+        self,
+        node_id: NodeId,
+        peers: Iterable[NodeId],
+        transport: Transport,
+        storage: Storage,
+        state_machine: ReplicatedStateMachine,
+        config: RaftConfig | None = None,
+        tick_interval: float = 0.01,
+        *,
+        seed: int | None = None,
+        clock: Callable[[], float] = time.time,
+        inbox_size: int = 8192,
+    ) -> None:
+        if tick_interval <= 0:
+            raise ValueError(f"tick_interval must be positive seconds, got {tick_interval}")
+        self.id = node_id
+        self.config = config or RaftConfig()
+        self.tick_interval = tick_interval
+        self.transport = transport
+        self.storage = storage
+        self.state_machine = state_machine
+        self._clock = clock
+        self._core = RaftCore(node_id, peers, storage, self.config, random.Random(seed))
+        self._events_tx, self._events_rx = anyio.create_memory_object_stream[object](inbox_size)
+        self._proposals: dict[int, _Pending] = {}
+        self._reads: dict[int, _Pending] = {}
+        self._ready_reads: list[_Pending] = []
+        self._contexts = itertools.count(1)
+        self._applied = self._core.applied_index
+        self._leader_changed = anyio.Event()
+        self._tg: TaskGroup | None = None
+        self._running = False
+        self.log = log.bind(node=node_id)
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def __aenter__(self) -> RaftNode:
+        self._tg = anyio.create_task_group()
+        await self._tg.__aenter__()
+        self._running = True
+        self._tg.start_soon(self._drive)
+        self._tg.start_soon(self._receive)
+        self._tg.start_soon(self._tick)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> bool | None:
+        self._running = False
+        assert self._tg is not None
+        self._tg.cancel_scope.cancel()
+        try:
+            return await self._tg.__aexit__(*exc_info)
+        finally:
+            self._fail_all(NodeStopped(f"node {self.id!r} stopped; the outcome of this operation is unknown"))
+
+    # -- public API ------------------------------------------------------------
+
+    @property
+    def role(self) -> Role:
+        return self._core.role
+
+    @property
+    def is_leader(self) -> bool:
+        return self._core.role is Role.LEADER
+
+    @property
+    def leader_id(self) -> NodeId | None:
+        return self._core.leader_id
+
+    @property
+    def term(self) -> int:
+        return self._core.term
+
+    @property
+    def commit_index(self) -> int:
+        return self._core.commit_index
+
+    @property
+    def applied_index(self) -> int:
+        return self._applied
+
+    def status(self) -> dict[str, object]:
+        return {**self._core.status(), "pending_proposals": len(self._proposals), "pending_reads": len(self._reads)}
+
+    async def propose(self, data: bytes) -> Any:
+        """Replicate ``data``; return the state machine's result once the
+        entry is committed and applied here.
+
+        Raises ``NotLeader(leader_hint)`` on a follower, ``ProposalDropped``
+        if a new leader overwrote the entry (it never took effect), and
+        ``NodeStopped`` if the node stops first. Cancelling the call stops
+        the wait, not the entry: it may still commit.
+        """
+        self._check_running()
+        if not self.is_leader:
+            raise NotLeader(self.id, self.leader_id)
+        pending = _Pending()
+        await self._events_tx.send(_Propose(bytes(data), pending))
+        return await pending.wait()
+
+    async def read(self, query: Any) -> Any:
+        """A linearizable read (ReadIndex): the leader confirms with a
+        heartbeat round that it still leads, waits until it has applied the
+        commit index it noted, then answers ``state_machine.query(query)``."""
+        self._check_running()
+        if not self.is_leader:
+            raise NotLeader(self.id, self.leader_id)
+        pending = _Pending(query=query)
+        await self._events_tx.send(_Read(pending))
+        return await pending.wait()
+
+    async def transfer_leadership(self, to: NodeId, timeout: float | None = None) -> None:
+        """Hand leadership to ``to`` and wait until it leads."""
+        self._check_running()
+        if not self.is_leader:
+            raise NotLeader(self.id, self.leader_id)
+        limit = timeout if timeout is not None else 2 * self.config.election_timeout_max * self.tick_interval
+        await self._events_tx.send(_Transfer(to))
+        with anyio.move_on_after(limit):
+            while self.leader_id != to:
+                await self.wait_leader_change()
+            return
+        raise TransferFailed(f"leadership did not move from {self.id!r} to {to!r} within {limit:.3f}s")
+
+    async def campaign(self) -> None:
+        """Start an election on this node now."""
+        self._check_running()
+        await self._events_tx.send("campaign")
+
+    async def wait_leader_change(self) -> None:
+        await self._leader_changed.wait()
+
+    # -- tasks -------------------------------------------------------------------
+
+    async def _tick(self) -> None:
+        while True:
+            await anyio.sleep(self.tick_interval)
+            try:
+                self._events_tx.send_nowait(_TICK)
+            except anyio.WouldBlock:
+                pass  # the driver is busy; a late tick only stretches timeouts
+
+    async def _receive(self) -> None:
+        async for peer, data in self.transport:
+            try:
+                msg = decode(data)
+            except DecodeError as exc:
+                self.log.warning("raft.bad_message", peer=peer, error=str(exc))
+                continue
+            if msg.src != peer or msg.dst != self.id:
+                self.log.warning("raft.misaddressed_message", peer=peer, src=msg.src, dst=msg.dst)
+                continue
+            await self._events_tx.send(msg)
+
+    async def _drive(self) -> None:
+        rx = self._events_rx
+        while True:
+            self._handle(await rx.receive())
+            while True:
+                try:
+                    event = rx.receive_nowait()
+                except anyio.WouldBlock:
+                    break
+                self._handle(event)
+            await self._process_ready()
+
+    # -- the driver's work -----------------------------------------------------------
+
+    def _handle(self, event: object) -> None:
+        core = self._core
+        if event is _TICK:
+            core.tick()
+        elif isinstance(event, Message):
+            core.step(event)
+        elif isinstance(event, _Propose):
+            try:
+                index = core.propose(_STAMP.pack(self._clock()) + event.data)
+            except (NotLeader, ProposalDropped) as exc:
+                event.pending.fail(exc)
+                return
+            event.pending.index, event.pending.term = index, core.term
+            self._proposals[index] = event.pending
+        elif isinstance(event, _Read):
+            context = next(self._contexts)
+            try:
+                core.read_index(context)
+            except NotLeader as exc:
+                event.pending.fail(exc)
+                return
+            self._reads[context] = event.pending
+        elif isinstance(event, _Transfer):
+            try:
+                core.transfer_leadership(event.to)
+            except (NotLeader, ValueError) as exc:
+                self.log.warning("raft.transfer_refused", to=event.to, error=str(exc))
+        elif event == "campaign":
+            core.campaign()
+
+    async def _process_ready(self) -> None:
+        core = self._core
+        while core.has_ready():
+            rd = core.ready()
+            if rd.hard_state is not None or rd.entries:
+                self.storage.save(rd.hard_state, rd.entries)
+            for m in rd.messages:
+                await self._send(m)
+            for entry in rd.committed_entries:
+                self._apply(entry)
+            if rd.soft_state is not None:
+                self._on_soft_state(rd.soft_state)
+            for rs in rd.read_states:
+                self._on_read_state(rs)
+            core.advance()
+            self._serve_reads()
+
+    async def _send(self, m: Message) -> None:
+        try:
+            await self.transport.send(m.dst, encode(m))
+        except TransportError as exc:
+            # At-most-once delivery: Raft retries by itself.
+            self.log.debug("raft.send_failed", to=m.dst, error=str(exc))
+
+    def _apply(self, entry: Entry) -> None:
+        result: Any = None
+        error: BaseException | None = None
+        if entry.kind is EntryKind.NORMAL:
+            if len(entry.data) < _STAMP.size:
+                error = DecodeError(f"entry {entry.index} is too short to carry a leader stamp")
+            else:
+                (stamp,) = _STAMP.unpack_from(entry.data)
+                try:
+                    result = self.state_machine.apply(entry.data[_STAMP.size :], stamp)
+                except Exception as exc:  # noqa: BLE001 - one bad command must not stop the node
+                    self.log.error("raft.apply_failed", index=entry.index, error=repr(exc))
+                    error = exc
+        self._applied = entry.index
+        pending = self._proposals.pop(entry.index, None)
+        if pending is None:
+            return
+        if pending.term != entry.term:
+            pending.fail(ProposalDropped(f"entry {entry.index} was replaced by a newer leader's; it never took effect, retry"))
+        elif error is not None:
+            pending.fail(error)
+        else:
+            pending.resolve(result)
+
+    def _on_soft_state(self, soft: SoftState) -> None:
+        self.log.info("raft.role_changed", role=soft.role.value, leader=soft.leader_id, term=self._core.term)
+        if soft.role is not Role.LEADER and self._reads:
+            err = NotLeader(self.id, soft.leader_id)
+            for pending in self._reads.values():
+                pending.fail(err)
+            self._reads.clear()
+        self._leader_changed.set()
+        self._leader_changed = anyio.Event()
+
+    def _on_read_state(self, rs: ReadState) -> None:
+        pending = self._reads.pop(rs.context, None)
+        if pending is not None:
+            pending.index = rs.index
+            self._ready_reads.append(pending)
+
+    def _serve_reads(self) -> None:
+        if not self._ready_reads:
+            return
+        waiting: list[_Pending] = []
+        for pending in self._ready_reads:
+            if pending.index > self._applied:
+                waiting.append(pending)
+                continue
+            try:
+                pending.resolve(self.state_machine.query(pending.query))
+            except Exception as exc:  # noqa: BLE001 - a bad query fails only its caller
+                pending.fail(exc)
+        self._ready_reads = waiting
+
+    def _fail_all(self, error: BaseException) -> None:
+        for pending in [*self._proposals.values(), *self._reads.values(), *self._ready_reads]:
+            pending.fail(error)
+        self._proposals.clear()
+        self._reads.clear()
+        self._ready_reads.clear()
+
+    def _check_running(self) -> None:
+        if not self._running:
+            raise NodeStopped(f"node {self.id!r} is not running; use it inside 'async with'")
