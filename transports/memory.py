@@ -59,6 +59,7 @@ from transports.base import (
     UnknownPeer,
     as_payload,
 )
+from transports.inbox import InboxIteration
 from transports.stats import MemoryStats
 from transports.tasks import BackgroundTasks, split_exc_info
 
@@ -219,7 +220,7 @@ class MemoryNetwork:
             del self._open[endpoint.node_id]
 
 
-class MemoryEndpoint:
+class MemoryEndpoint(InboxIteration):
     """One node's `Transport` on a `MemoryNetwork`; create it with `MemoryNetwork.endpoint`.
 
     Works directly (``send``, ``async for``, ``close``) or as an async context
@@ -260,19 +261,6 @@ class MemoryEndpoint:
         if self._closed:
             raise TransportClosed(f"endpoint {self.node_id!r} is closed; create a new one with network.endpoint()")
         self._network._route(self, peer, as_payload(data))
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> tuple[str, bytes]:
-        if self._closed:
-            raise StopAsyncIteration
-        try:
-            item = await self._inbox_receive.receive()
-        except (anyio.EndOfStream, anyio.ClosedResourceError):
-            raise StopAsyncIteration from None
-        self.stats.received += 1
-        return item
 
     async def close(self) -> None:
         """Take this node down: end iteration, drop buffered and in-flight messages. Idempotent."""

@@ -72,6 +72,7 @@ from transports.base import (
 )
 from transports.framing import DEFAULT_MAX_FRAME_SIZE, check_max_frame_size, read_frame, write_frame
 from transports.handshake import client_handshake, encode_node_id, server_handshake
+from transports.inbox import InboxIteration
 from transports.stats import TcpStats
 from transports.tasks import BackgroundTasks, split_exc_info
 
@@ -134,7 +135,7 @@ def _describe_remote(stream: SocketStream) -> str:
     return f"{address[0]}:{address[1]}"
 
 
-class TcpTransport:
+class TcpTransport(InboxIteration):
     """A `Transport` over TCP (see the module docstring for the protocol).
 
     Args:
@@ -297,19 +298,6 @@ class TcpTransport:
             log.debug("tcp.dropped_queue_full", node=self.node_id, peer=peer, queue_size=self.queue_size)
         else:
             self.stats.enqueued += 1
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> tuple[str, bytes]:
-        if self._closed:
-            raise StopAsyncIteration
-        try:
-            item = await self._inbox_receive.receive()
-        except (anyio.EndOfStream, anyio.ClosedResourceError):
-            raise StopAsyncIteration from None
-        self.stats.received += 1
-        return item
 
     async def close(self) -> None:
         """Stop listening and dialing, close every connection and end iteration. Idempotent."""
