@@ -21,7 +21,16 @@ import json
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from .errors import InvalidCommand
 from .values import Value
@@ -46,7 +55,9 @@ LeaseSeconds = Annotated[float, Field(gt=0, le=MAX_LEASE_S, allow_inf_nan=False)
 Token = Annotated[int, Field(ge=1)]
 
 
-class _Command(BaseModel):
+class BaseCommand(BaseModel):
+    """What every command shares: strict, frozen, no unknown fields, tagged by ``op``."""
+
     model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
 
     read_only: ClassVar[bool] = False
@@ -56,7 +67,7 @@ class _Command(BaseModel):
 # -- key-value ------------------------------------------------------------------
 
 
-class Put(_Command):
+class Put(BaseCommand):
     """Set ``key`` to ``value``. Applied(None)."""
 
     op: Literal["put"] = "put"
@@ -64,7 +75,7 @@ class Put(_Command):
     value: Value
 
 
-class Get(_Command):
+class Get(BaseCommand):
     """Read ``key``. Applied(value), or Applied(None) when absent."""
 
     read_only: ClassVar[bool] = True
@@ -72,14 +83,14 @@ class Get(_Command):
     key: Name
 
 
-class Delete(_Command):
+class Delete(BaseCommand):
     """Remove ``key``. Applied(True) if it existed, Applied(False) if not."""
 
     op: Literal["delete"] = "delete"
     key: Name
 
 
-class Cas(_Command):
+class Cas(BaseCommand):
     """Set ``key`` to ``new`` if it holds ``expected`` (an absent key holds null).
 
     Applied(new), or Rejected(cas_mismatch) naming the value it found.
@@ -94,7 +105,7 @@ class Cas(_Command):
 # -- tasks ----------------------------------------------------------------------
 
 
-class ClaimTask(_Command):
+class ClaimTask(BaseCommand):
     """Claim ``task`` for ``agent``, for ``lease_s`` seconds of committed time (None: until released).
 
     Succeeds if nobody holds it, the last claim's lease ran out, or ``agent``
@@ -107,7 +118,7 @@ class ClaimTask(_Command):
     lease_s: LeaseSeconds | None = None
 
 
-class RenewClaim(_Command):
+class RenewClaim(BaseCommand):
     """Extend ``agent``'s live claim on ``task`` to ``lease_s`` from now. Applied(task view)."""
 
     op: Literal["renew_claim"] = "renew_claim"
@@ -116,7 +127,7 @@ class RenewClaim(_Command):
     lease_s: LeaseSeconds
 
 
-class ReleaseTask(_Command):
+class ReleaseTask(BaseCommand):
     """Give up ``agent``'s live claim on ``task``; it becomes open. Applied(task view)."""
 
     op: Literal["release_task"] = "release_task"
@@ -124,7 +135,7 @@ class ReleaseTask(_Command):
     agent: Name
 
 
-class CompleteTask(_Command):
+class CompleteTask(BaseCommand):
     """Mark ``task`` done with ``result``; only its live claimant may, and only once. Applied(task view)."""
 
     op: Literal["complete_task"] = "complete_task"
@@ -133,7 +144,7 @@ class CompleteTask(_Command):
     result: Value = None
 
 
-class TaskStatusQuery(_Command):
+class TaskStatusQuery(BaseCommand):
     """Read one task. Applied(task view as JSON), or Applied(None) for a task never claimed."""
 
     read_only: ClassVar[bool] = True
@@ -141,7 +152,7 @@ class TaskStatusQuery(_Command):
     task: Name
 
 
-class ListTasks(_Command):
+class ListTasks(BaseCommand):
     """Read every task (or those with ``status``), sorted by name. Applied(list of task views)."""
 
     read_only: ClassVar[bool] = True
@@ -152,7 +163,7 @@ class ListTasks(_Command):
 # -- locks ----------------------------------------------------------------------
 
 
-class AcquireLock(_Command):
+class AcquireLock(BaseCommand):
     """Lock ``resource`` for ``agent`` for ``lease_s`` seconds of committed time.
 
     Succeeds if nobody holds it or the holder's lease ran out, and then
@@ -168,7 +179,7 @@ class AcquireLock(_Command):
     lease_s: LeaseSeconds
 
 
-class RenewLock(_Command):
+class RenewLock(BaseCommand):
     """Extend the live lock held with ``token`` to ``lease_s`` from now. Applied(lock view)."""
 
     op: Literal["renew_lock"] = "renew_lock"
@@ -178,7 +189,7 @@ class RenewLock(_Command):
     lease_s: LeaseSeconds
 
 
-class ReleaseLock(_Command):
+class ReleaseLock(BaseCommand):
     """Release the live lock held with ``token``. Applied(lock view as it was)."""
 
     op: Literal["release_lock"] = "release_lock"
@@ -187,7 +198,7 @@ class ReleaseLock(_Command):
     token: Token
 
 
-class CheckFence(_Command):
+class CheckFence(BaseCommand):
     """Is ``token`` the current, unexpired holder's token for ``resource``? Applied(bool)."""
 
     read_only: ClassVar[bool] = True
@@ -216,9 +227,6 @@ Command = Annotated[
     Field(discriminator="op"),
 ]
 COMMAND: TypeAdapter[Any] = TypeAdapter(Command)
-READ_ONLY_OPS = frozenset(
-    cls.model_fields["op"].default for cls in _Command.__subclasses__() if cls.read_only
-)
 
 
 # -- the envelope ---------------------------------------------------------------
