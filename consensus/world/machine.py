@@ -96,12 +96,21 @@ class WorldState:
 
     # -- the state machine ------------------------------------------------------
 
-    def apply(self, data: bytes) -> Result:
-        """Apply one committed entry's bytes. Never raises: bad input is ``Rejected(invalid_command)``."""
+    def apply(self, data: bytes, stamp: float | None = None) -> Result:
+        """Apply one committed entry's bytes. Never raises: bad input is ``Rejected(invalid_command)``.
+
+        ``stamp`` is the proposing leader's clock as a ``RaftNode`` passes it;
+        when given it replaces the proposal's own, so that committed time
+        comes from the leader and never from a client.
+        """
         try:
             proposal = decode_proposal(data)
         except InvalidCommand as exc:
             return Rejected(reason=RejectReason.INVALID_COMMAND, detail=str(exc))
+        if stamp is not None:
+            if not (stamp >= 0 and stamp != float("inf")):
+                return Rejected(reason=RejectReason.INVALID_COMMAND, detail=f"leader stamp {stamp!r} is not a finite time")
+            proposal = proposal.model_copy(update={"stamp": float(stamp)})
         return self._apply(proposal)
 
     def _apply(self, proposal: Proposal) -> Result:

@@ -14,7 +14,16 @@ Everything forgotten sits below a session's ``floor``, and a seq below the
 floor that is not remembered gets ``session_expired``, never a second
 application. A session starts with seq 1; an unknown client sending a
 higher seq was evicted (or skipped seq 1), and is refused the same way,
-since the machine can no longer tell its retries from new commands.
+since the machine can no longer tell its retries from new commands. Such
+a client must start over under a new ``client_id``.
+
+The limit of this scheme: an evicted client that retries its *seq 1* is
+taken for a new client, so that command (and then retries of its later
+seqs) may apply twice. It takes ``max_sessions`` other clients becoming
+active between the first application of seq 1 and its retry; keep
+``max_sessions`` well above the number of live clients. Closing the gap
+needs sessions registered through the log itself (the thesis's
+RegisterClient).
 """
 
 from __future__ import annotations

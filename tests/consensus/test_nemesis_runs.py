@@ -19,6 +19,7 @@ SEEDS = range(1000) if SOAK else range(25)
 NEMESIS = NemesisConfig(partition=0.05, heal=0.1, crash=0.05, restart=0.2, propose=0.5)
 
 
+@pytest.mark.timeout(3600 if SOAK else 300)
 @pytest.mark.parametrize("size", [3, 5])
 def test_nemesis_runs_stay_safe_and_linearizable(size: int) -> None:
     completed = 0

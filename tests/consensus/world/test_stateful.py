@@ -61,6 +61,7 @@ class World(RuleBasedStateMachine):
         self.clients = [Client(f"c{i}") for i in range(5)]
         self.generation = [0] * 5
         self.first_results: dict[tuple[str, int], Applied | Rejected] = {}
+        self.mistaken_for_new: set[str] = set()
         self.time = 100.0
         self.last_clock = 0.0
         self.last_token = 0
@@ -112,13 +113,18 @@ class World(RuleBasedStateMachine):
         session = w.sessions.get(client.client_id)
         snapshot = w.snapshot()
         result = self.commit(client.retry(seq, self.stamp(skew)))
-        if session is not None and seq in session.remembered:
+        if client.client_id in self.mistaken_for_new:  # see below: no exactly-once promise is left
+            self.first_results[(client.client_id, seq)] = result
+        elif session is not None and seq in session.remembered:
             assert result == self.first_results[(client.client_id, seq)]
             assert w.snapshot() == snapshot  # a retry changes nothing
         elif session is not None or seq > 1:
             assert isinstance(result, Rejected) and result.reason is RejectReason.SESSION_EXPIRED
             assert w.snapshot() == snapshot
-        else:  # seq 1 of an evicted session looks like a new client: applied again (a documented limit)
+        else:
+            # The documented limit: seq 1 of an evicted session looks like a new client's and is
+            # applied again; the recreated session cannot tell the old seqs' retries from new ones.
+            self.mistaken_for_new.add(client.client_id)
             self.first_results[(client.client_id, seq)] = result
 
     @rule(data=st.binary(max_size=40))
@@ -212,5 +218,5 @@ class World(RuleBasedStateMachine):
             assert all(seq >= s.floor for seq in s.remembered)
 
 
-World.TestCase.settings = settings(max_examples=max(10, settings.default.max_examples // 4))
+World.TestCase.settings = settings(max_examples=max(10, settings.default.max_examples // 2))
 TestWorld = World.TestCase
