@@ -200,3 +200,17 @@ async def test_stopped_node_fails_waiters() -> None:
         assert outcome and isinstance(outcome[0], NodeStopped)
         with pytest.raises(NodeStopped):
             await node.propose(cmd("put", "x", 2))
+
+
+async def test_cluster_makes_progress_on_a_lossy_network() -> None:
+    from transports import MemoryNetwork
+
+    net = MemoryNetwork(seed=5, drop=0.1, duplicate=0.05, delay=(0.0, 0.003))
+    async with LocalCluster(3, seed=5, network=net) as c:
+        await c.wait_for_leader()
+        client = c.client("lossy")
+        for i in range(100):
+            await client.put("k", i)
+        assert await client.get("k") == 99
+        dropped = sum(n.transport.stats.dropped_fault for n in c.nodes.values())
+        assert dropped > 0, "the network was meant to lose messages"
