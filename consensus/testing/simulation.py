@@ -62,8 +62,6 @@ class InFlight:
 @dataclass(slots=True)
 class _Proposal:
     op_id: int
-    node: NodeId
-    term: int
 
 
 class Simulation:
@@ -116,7 +114,8 @@ class Simulation:
         self.steps = 0
         self.delivered = 0
         self._seq = 0
-        self._proposals: dict[int, _Proposal] = {}
+        # index -> term -> the client operation proposed as that entry
+        self._proposals: dict[int, dict[int, _Proposal]] = {}
         self._clients = 0
         self.sent_log: list[Message] | None = None  # set to [] to record every send
         self.checker = InvariantChecker(self)
@@ -283,8 +282,11 @@ class Simulation:
         It goes to ``node``, or to the current leader. Returns the operation
         id in ``history``, or None if that node could not take it (not the
         leader): such a call certainly had no effect and is not recorded.
-        The operation completes when the node applies the entry; if the node
-        crashes or loses the entry first, it stays indeterminate.
+        The simulator sees every replica, so the operation completes as soon
+        as any replica applies its entry (that is when a leader could have
+        answered), and is dropped as certainly void once a different entry is
+        applied at its index. Only an entry whose index never commits leaves
+        its operation indeterminate.
         """
         target = node or self.leader()
         if target is None or target in self.crashed:
@@ -298,7 +300,7 @@ class Simulation:
         except (NotLeader, ProposalDropped):
             return None
         op_id = self.history.invoke(client, _freeze(value))
-        self._proposals[index] = _Proposal(op_id, target, self.cores[target].term)
+        self._proposals.setdefault(index, {})[self.cores[target].term] = _Proposal(op_id)
         self._process(target)
         self._after_event()
         return op_id
@@ -370,13 +372,11 @@ class Simulation:
         result = None
         if e.kind is EntryKind.NORMAL:
             result = self.machines[node].apply(json.loads(e.data))
-        p = self._proposals.get(e.index)
-        if p is not None and p.node == node:
-            del self._proposals[e.index]
-            if p.term == e.term:
+        for term, p in self._proposals.pop(e.index, {}).items():
+            if term == e.term:
                 self.history.complete(p.op_id, result)
             else:
-                # Another leader's entry won this index: ours was never committed.
+                # Another entry was committed at this index: this one never will be.
                 self.history.fail(p.op_id)
 
     def _after_event(self) -> None:
