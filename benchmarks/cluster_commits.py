@@ -17,6 +17,7 @@ import time
 import anyio
 
 from consensus.cluster import LocalCluster
+from runtime.logging import configure as configure_logging
 
 
 async def measure(transport: str, clients: int, seconds: float) -> dict[str, float]:
@@ -55,6 +56,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    configure_logging("warning")
     rows = [anyio.run(measure, args.transport, n, args.seconds) for n in (1, 64)]
     if args.json:
         print(json.dumps({"transport": args.transport, "results": rows}, indent=2))
