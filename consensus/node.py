@@ -29,7 +29,7 @@ from .errors import ConsensusError, DecodeError, NotLeader, ProposalDropped
 from .messages import Entry, EntryKind, Message, NodeId
 from .raft import RaftCore
 from .read_only import ReadState
-from .ready import Role, SoftState
+from .ready import Ready, Role, SoftState
 from .state_machine import ReplicatedStateMachine
 from .storage import Storage
 
@@ -307,7 +307,7 @@ class RaftNode:
         while core.has_ready():
             rd = core.ready()
             if rd.hard_state is not None or rd.entries:
-                self.storage.save(rd.hard_state, rd.entries)
+                await self._persist(rd)
             for m in rd.messages:
                 await self._send(m)
             for entry in rd.committed_entries:
@@ -318,6 +318,14 @@ class RaftNode:
                 self._on_read_state(rs)
             core.advance()
             self._serve_reads()
+
+    async def _persist(self, rd: Ready) -> None:
+        if getattr(self.storage, "blocking_io", False):
+            # Disk writes and fsync run off the event loop; events queue up
+            # meanwhile and the next Ready batches them (group commit).
+            await anyio.to_thread.run_sync(self.storage.save, rd.hard_state, rd.entries)
+        else:
+            self.storage.save(rd.hard_state, rd.entries)
 
     async def _send(self, m: Message) -> None:
         try:

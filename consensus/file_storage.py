@@ -1,0 +1,404 @@
+"""Durable Raft storage in a directory: a checksummed append-only log and a hard-state file.
+
+Layout under the data directory::
+
+    log         records, one per entry, appended in index order
+    hardstate   the last saved HardState (replaced atomically)
+
+A log record is ``length u32 | crc32 u32 | payload`` with
+``payload = term u64 | index u64 | kind u8 | data``, all big-endian;
+``length`` is the payload's length and ``crc32`` is ``zlib.crc32(payload)``.
+
+The hard-state file is ``crc32 u32 | json`` where the JSON holds ``term``,
+``vote`` and ``commit`` and the crc covers the JSON bytes.
+
+Ordering of one :meth:`FileStorage.save`: truncate the conflicting suffix (if
+any), append all new records with one write, fsync the log once (group commit),
+and only then replace the hard state (write ``hardstate.tmp``, fsync it,
+``os.replace`` it onto ``hardstate``, fsync the directory). A crash between the
+two steps keeps every entry of the save and the previous hard state, whose
+commit index may lag; Raft recomputes the commit index, so nothing is lost.
+
+Recovery rule (on open) for a record at offset ``X`` that does not validate
+(header incomplete, length impossible or past EOF, or CRC mismatch):
+
+- scan forward byte by byte from ``X + 1`` for an offset where a complete
+  record validates (plausible length, matching CRC, known kind) and whose
+  index and term continue the log plausibly (index greater than the last good
+  index, term not lower than the last good term);
+- if such a record exists, the damage is in the middle of the log: raise
+  :class:`CorruptLogError` naming the file and ``X`` and leave the file alone;
+- otherwise the damage is a torn or garbage tail (a write interrupted by a
+  crash, or junk after the last record): truncate the file to ``X``, log
+  ``storage.torn_tail_truncated`` and continue.
+
+A record that validates but breaks continuity (index not previous + 1, or a
+term lower than the previous one, or a first index other than 1) is always
+:class:`CorruptLogError`: a torn write cannot produce a record with a good CRC.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import zlib
+from pathlib import Path
+from typing import Sequence
+
+import structlog
+
+from .errors import CompactedError, StorageError
+from .messages import Entry, EntryKind, HardState
+
+log = structlog.get_logger(__name__)
+
+_HEADER = struct.Struct(">II")  # length, crc32
+_PAYLOAD_HEAD = struct.Struct(">QQB")  # term, index, kind
+_MIN_PAYLOAD = _PAYLOAD_HEAD.size
+_MAX_PAYLOAD = 0xFFFFFFFF
+_KINDS = {int(k) for k in EntryKind}
+
+LOG_FILE = "log"
+HARD_STATE_FILE = "hardstate"
+_HARD_STATE_TMP = "hardstate.tmp"
+
+_RESTORE_ADVICE = (
+    "this node's data directory is damaged and must not be used as is: stop the node, then "
+    "either restore the directory from a backup or a healthy peer's copy, or remove it so the "
+    "node rejoins empty and catches up from the leader"
+)
+
+
+class CorruptLogError(StorageError):
+    """The log file is damaged somewhere other than its tail; nothing was changed on disk."""
+
+
+class CorruptHardStateError(StorageError):
+    """The hard-state file cannot be read back (bad checksum, truncated or malformed)."""
+
+
+def encode_record(entry: Entry) -> bytes:
+    """The on-disk bytes of one log record for ``entry``."""
+    payload = _PAYLOAD_HEAD.pack(entry.term, entry.index, int(entry.kind)) + bytes(entry.data)
+    if len(payload) > _MAX_PAYLOAD:
+        raise StorageError(f"entry {entry.index} is too large to store ({len(entry.data)} bytes)")
+    return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
+
+
+def _decode_at(buf: bytes | memoryview, offset: int) -> tuple[Entry, int] | None:
+    """The entry of a record that validates at ``offset`` and the offset after it, else None."""
+    end_of_header = offset + _HEADER.size
+    if end_of_header > len(buf):
+        return None
+    length, crc = _HEADER.unpack_from(buf, offset)
+    if length < _MIN_PAYLOAD or end_of_header + length > len(buf):
+        return None
+    payload = buf[end_of_header : end_of_header + length]
+    if zlib.crc32(payload) != crc:
+        return None
+    term, index, kind = _PAYLOAD_HEAD.unpack_from(payload, 0)
+    if kind not in _KINDS:
+        return None
+    entry = Entry(term=term, index=index, data=bytes(payload[_MIN_PAYLOAD:]), kind=EntryKind(kind))
+    return entry, end_of_header + length
+
+
+def _encode_hard_state(hs: HardState) -> bytes:
+    body = json.dumps(
+        {"term": hs.term, "vote": hs.vote, "commit": hs.commit}, sort_keys=True, separators=(",", ":")
+    ).encode("utf-8")
+    return struct.pack(">I", zlib.crc32(body)) + body
+
+
+def _decode_hard_state(raw: bytes, path: Path) -> HardState:
+    def bad(why: str) -> CorruptHardStateError:
+        return CorruptHardStateError(f"hard-state file {str(path)!r} is corrupt ({why}); {_RESTORE_ADVICE}")
+
+    if len(raw) < 4:
+        raise bad(f"only {len(raw)} bytes")
+    (crc,) = struct.unpack_from(">I", raw, 0)
+    body = raw[4:]
+    if zlib.crc32(body) != crc:
+        raise bad("checksum mismatch")
+    try:
+        obj = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise bad(f"not valid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise bad("not a JSON object")
+    term, vote, commit = obj.get("term"), obj.get("vote"), obj.get("commit")
+    if (
+        not isinstance(term, int)
+        or not isinstance(commit, int)
+        or isinstance(term, bool)
+        or isinstance(commit, bool)
+        or term < 0
+        or commit < 0
+        or not (vote is None or isinstance(vote, str))
+    ):
+        raise bad(f"unexpected fields {obj!r}")
+    return HardState(term=term, vote=vote, commit=commit)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class FileStorage:
+    """A :class:`~consensus.storage.Storage` kept in a directory on disk.
+
+    Every method does blocking file I/O (``save`` fsyncs): call it from a
+    worker thread, never directly on an event loop. Reads (``term``,
+    ``entries``, ...) are served from memory and never touch the disk.
+
+    ``save`` is one durable write: when it returns, the entries and then the
+    hard state are on disk (with ``fsync=True``). ``fsync=False`` skips only
+    the fsync calls (for benchmarks); the bytes written are the same.
+
+    Opening recovers from a torn tail (see the module docstring for the exact
+    rule) and raises :class:`CorruptLogError` for damage anywhere else. After
+    an I/O error during ``save`` the instance refuses further use: reopen it.
+    Not thread-safe: one caller at a time.
+    """
+
+    # RaftNode runs save() in a worker thread when this is set, so fsync
+    # never blocks the event loop.
+    blocking_io = True
+
+    def __init__(self, path: str | os.PathLike[str], *, fsync: bool = True) -> None:
+        self.path = Path(path)
+        self._fsync = fsync
+        self._fd: int | None = None
+        self._failed: BaseException | None = None
+        self.saves = 0
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.path / LOG_FILE
+        self.hard_state_path = self.path / HARD_STATE_FILE
+
+        tmp = self.path / _HARD_STATE_TMP
+        if tmp.exists():  # a crash before os.replace: the old hardstate is authoritative
+            tmp.unlink()
+        self._hard_state = self._read_hard_state()
+
+        created = not self.log_path.exists()
+        fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            if created:
+                self._sync(fd)
+                self._sync_dir()
+            # _ents[0] is a sentinel (index 0, term 0); _offsets[i] is the byte
+            # offset of the record of _ents[i + 1]; _size is the end of the last record.
+            self._ents: list[Entry] = [Entry(term=0, index=0)]
+            self._offsets: list[int] = []
+            self._size = 0
+            self._recover(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    # -- open / recovery -------------------------------------------------
+
+    def _read_hard_state(self) -> HardState:
+        try:
+            raw = self.hard_state_path.read_bytes()
+        except FileNotFoundError:
+            return HardState()
+        return _decode_hard_state(raw, self.hard_state_path)
+
+    def _recover(self, fd: int) -> None:
+        size = os.fstat(fd).st_size
+        buf = os.pread(fd, size, 0) if size else b""
+        if len(buf) != size:
+            raise StorageError(f"short read of {str(self.log_path)!r}: {len(buf)} of {size} bytes")
+        view = memoryview(buf)
+        offset = 0
+        prev = self._ents[0]
+        while offset < size:
+            decoded = _decode_at(view, offset)
+            if decoded is None:
+                if self._valid_record_after(view, offset, prev):
+                    raise CorruptLogError(
+                        f"log file {str(self.log_path)!r} is corrupt at byte offset {offset} "
+                        f"(the record after entry {prev.index} fails its length or checksum check, "
+                        f"and valid records follow it, so this is not a torn tail); {_RESTORE_ADVICE}"
+                    )
+                self._truncate_tail(fd, offset, size)
+                break
+            entry, end = decoded
+            if entry.index != prev.index + 1 or entry.term < prev.term:
+                raise CorruptLogError(
+                    f"log file {str(self.log_path)!r} is corrupt at byte offset {offset}: "
+                    f"record holds entry {entry.term}/{entry.index} after entry {prev.term}/{prev.index} "
+                    f"(expected index {prev.index + 1} with term >= {prev.term}); {_RESTORE_ADVICE}"
+                )
+            self._ents.append(entry)
+            self._offsets.append(offset)
+            prev = entry
+            offset = end
+        self._size = offset
+
+    @staticmethod
+    def _valid_record_after(view: memoryview, bad: int, prev: Entry) -> bool:
+        for pos in range(bad + 1, len(view) - _HEADER.size - _MIN_PAYLOAD + 1):
+            length, _ = _HEADER.unpack_from(view, pos)
+            if length < _MIN_PAYLOAD or pos + _HEADER.size + length > len(view):
+                continue  # cheap rejection before computing a CRC
+            decoded = _decode_at(view, pos)
+            if decoded is None:
+                continue
+            entry = decoded[0]
+            if entry.index > prev.index and entry.term >= prev.term:
+                return True
+        return False
+
+    def _truncate_tail(self, fd: int, offset: int, size: int) -> None:
+        os.ftruncate(fd, offset)
+        self._sync(fd)
+        log.warning(
+            "storage.torn_tail_truncated",
+            path=str(self.log_path),
+            offset=offset,
+            dropped_bytes=size - offset,
+        )
+
+    # -- Storage protocol ------------------------------------------------
+
+    def initial_state(self) -> HardState:
+        return self._hard_state
+
+    def first_index(self) -> int:
+        return self._ents[0].index + 1
+
+    def last_index(self) -> int:
+        return self._ents[0].index + len(self._ents) - 1
+
+    def term(self, index: int) -> int:
+        offset = self._ents[0].index
+        if index < offset:
+            raise CompactedError(f"index {index} is compacted (first index is {offset + 1})")
+        if index > self.last_index():
+            raise StorageError(f"index {index} is past the last stored index {self.last_index()}")
+        return self._ents[index - offset].term
+
+    def entries(self, lo: int, hi: int) -> list[Entry]:
+        offset = self._ents[0].index
+        if lo <= offset:
+            raise CompactedError(f"entries from {lo} are compacted (first index is {offset + 1})")
+        if hi > self.last_index() + 1:
+            raise StorageError(f"entries up to {hi - 1} requested, last stored index is {self.last_index()}")
+        return self._ents[lo - offset : hi - offset]
+
+    def all_entries(self) -> list[Entry]:
+        """Every stored entry; for checkers and tests."""
+        return self._ents[1:]
+
+    def save(self, hard_state: HardState | None, entries: Sequence[Entry]) -> None:
+        fd = self._check_open()
+        if entries:
+            self._check_batch(entries)
+        try:
+            if entries:
+                self._append(fd, entries)
+            if hard_state is not None:
+                self._write_hard_state(hard_state)
+                self._hard_state = hard_state
+        except BaseException as exc:
+            # Disk and memory may now disagree: refuse further use (fail-stop).
+            self._failed = exc
+            raise
+        self.saves += 1
+
+    # -- writing ---------------------------------------------------------
+
+    def _check_open(self) -> int:
+        if self._failed is not None:
+            raise StorageError(
+                f"storage at {str(self.path)!r} failed during an earlier save ({self._failed!r}); reopen it"
+            )
+        if self._fd is None:
+            raise StorageError(f"storage at {str(self.path)!r} is closed")
+        return self._fd
+
+    def _check_batch(self, entries: Sequence[Entry]) -> None:
+        first = entries[0].index
+        offset = self._ents[0].index
+        if first <= offset:
+            raise StorageError(f"cannot overwrite compacted index {first}")
+        if first > self.last_index() + 1:
+            raise StorageError(f"gap: appending index {first} after last index {self.last_index()}")
+        prev = self._ents[first - 1 - offset]
+        for e in entries:
+            if e.index != prev.index + 1 or e.term < prev.term:
+                raise StorageError(
+                    f"entries must be consecutive with non-decreasing terms: {e.term}/{e.index} "
+                    f"follows {prev.term}/{prev.index}"
+                )
+            prev = e
+
+    def _append(self, fd: int, entries: Sequence[Entry]) -> None:
+        first = entries[0].index
+        keep = first - 1 - self._ents[0].index  # entries kept (not counting the sentinel)
+        records = [encode_record(e) for e in entries]
+        if keep < len(self._offsets):
+            cut = self._offsets[keep]
+            os.ftruncate(fd, cut)
+            del self._ents[keep + 1 :]
+            del self._offsets[keep:]
+            self._size = cut
+        blob = b"".join(records)
+        view = memoryview(blob)
+        written = 0
+        while written < len(blob):  # O_APPEND: writes land at the (truncated) end
+            written += os.write(fd, view[written:])
+        self._sync(fd)
+        pos = self._size
+        for e, rec in zip(entries, records):
+            self._ents.append(e)
+            self._offsets.append(pos)
+            pos += len(rec)
+        self._size = pos
+
+    def _write_hard_state(self, hs: HardState) -> None:
+        tmp = self.path / _HARD_STATE_TMP
+        data = _encode_hard_state(hs)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(data)
+            written = 0
+            while written < len(data):
+                written += os.write(fd, view[written:])
+            self._sync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, self.hard_state_path)
+        self._sync_dir()
+
+    def _sync(self, fd: int) -> None:
+        if self._fsync:
+            os.fsync(fd)
+
+    def _sync_dir(self) -> None:
+        if self._fsync:
+            _fsync_dir(self.path)
+
+    # -- lifecycle -------------------------------------------------------
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> FileStorage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"FileStorage({str(self.path)!r}, last_index={self.last_index()})"
