@@ -153,11 +153,7 @@ class LocalCluster:
 
     def leader(self) -> str | None:
         """The running node that leads in the highest term, if any."""
-        best: tuple[int, str] | None = None
-        for n, r in self._running.items():
-            if r.node.is_leader and (best is None or r.node.term > best[0]):
-                best = (r.node.term, n)
-        return best[1] if best else None
+        return self._leader_among(None)
 
     async def wait_for_leader(self, timeout: float = 5.0, among: list[str] | None = None) -> str:
         """Wait until a running node (in ``among``, if given) leads; return its id."""

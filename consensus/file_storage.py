@@ -48,8 +48,9 @@ from typing import Sequence
 
 import structlog
 
-from .errors import CompactedError, StorageError
+from .errors import StorageError
 from .messages import Entry, EntryKind, HardState
+from .storage import EntryIndex
 
 log = structlog.get_logger(__name__)
 
@@ -149,7 +150,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class FileStorage:
+class FileStorage(EntryIndex):
     """A :class:`~consensus.storage.Storage` kept in a directory on disk.
 
     Every method does blocking file I/O (``save`` fsyncs): call it from a
@@ -171,6 +172,7 @@ class FileStorage:
     blocking_io = True
 
     def __init__(self, path: str | os.PathLike[str], *, fsync: bool = True) -> None:
+        super().__init__()
         self.path = Path(path)
         self._fsync = fsync
         self._fd: int | None = None
@@ -191,9 +193,8 @@ class FileStorage:
             if created:
                 self._sync(fd)
                 self._sync_dir()
-            # _ents[0] is a sentinel (index 0, term 0); _offsets[i] is the byte
-            # offset of the record of _ents[i + 1]; _size is the end of the last record.
-            self._ents: list[Entry] = [Entry(term=0, index=0)]
+            # _offsets[i] is the byte offset of the record of _ents[i + 1];
+            # _size is the end of the last record.
             self._offsets: list[int] = []
             self._size = 0
             self._recover(fd)
@@ -267,36 +268,7 @@ class FileStorage:
             dropped_bytes=size - offset,
         )
 
-    # -- Storage protocol ------------------------------------------------
-
-    def initial_state(self) -> HardState:
-        return self._hard_state
-
-    def first_index(self) -> int:
-        return self._ents[0].index + 1
-
-    def last_index(self) -> int:
-        return self._ents[0].index + len(self._ents) - 1
-
-    def term(self, index: int) -> int:
-        offset = self._ents[0].index
-        if index < offset:
-            raise CompactedError(f"index {index} is compacted (first index is {offset + 1})")
-        if index > self.last_index():
-            raise StorageError(f"index {index} is past the last stored index {self.last_index()}")
-        return self._ents[index - offset].term
-
-    def entries(self, lo: int, hi: int) -> list[Entry]:
-        offset = self._ents[0].index
-        if lo <= offset:
-            raise CompactedError(f"entries from {lo} are compacted (first index is {offset + 1})")
-        if hi > self.last_index() + 1:
-            raise StorageError(f"entries up to {hi - 1} requested, last stored index is {self.last_index()}")
-        return self._ents[lo - offset : hi - offset]
-
-    def all_entries(self) -> list[Entry]:
-        """Every stored entry; for checkers and tests."""
-        return self._ents[1:]
+    # -- Storage protocol (reads come from EntryIndex) -------------------
 
     def save(self, hard_state: HardState | None, entries: Sequence[Entry]) -> None:
         fd = self._check_open()
@@ -324,22 +296,6 @@ class FileStorage:
         if self._fd is None:
             raise StorageError(f"storage at {str(self.path)!r} is closed")
         return self._fd
-
-    def _check_batch(self, entries: Sequence[Entry]) -> None:
-        first = entries[0].index
-        offset = self._ents[0].index
-        if first <= offset:
-            raise StorageError(f"cannot overwrite compacted index {first}")
-        if first > self.last_index() + 1:
-            raise StorageError(f"gap: appending index {first} after last index {self.last_index()}")
-        prev = self._ents[first - 1 - offset]
-        for e in entries:
-            if e.index != prev.index + 1 or e.term < prev.term:
-                raise StorageError(
-                    f"entries must be consecutive with non-decreasing terms: {e.term}/{e.index} "
-                    f"follows {prev.term}/{prev.index}"
-                )
-            prev = e
 
     def _append(self, fd: int, entries: Sequence[Entry]) -> None:
         first = entries[0].index

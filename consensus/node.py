@@ -90,11 +90,12 @@ class _Transfer:
     to: NodeId
 
 
-class _Tick:
-    pass
+class _Signal:
+    """A driver event that carries nothing: a tick, or a campaign request."""
 
 
-_TICK = _Tick()
+_TICK = _Signal()
+_CAMPAIGN = _Signal()
 
 
 class RaftNode:
@@ -231,7 +232,7 @@ class RaftNode:
     async def campaign(self) -> None:
         """Start an election on this node now."""
         self._check_running()
-        await self._events_tx.send("campaign")
+        await self._events_tx.send(_CAMPAIGN)
 
     async def wait_leader_change(self) -> None:
         await self._leader_changed.wait()
@@ -299,7 +300,7 @@ class RaftNode:
                 core.transfer_leadership(event.to)
             except (NotLeader, ValueError) as exc:
                 self.log.warning("raft.transfer_refused", to=event.to, error=str(exc))
-        elif event == "campaign":
+        elif event is _CAMPAIGN:
             core.campaign()
 
     async def _process_ready(self) -> None:

@@ -49,19 +49,17 @@ class Storage(Protocol):
         ...
 
 
-class MemoryStorage:
-    """Storage held in memory: for tests, simulations and ephemeral teams.
+class EntryIndex:
+    """The read side every storage shares: entries held in memory.
 
-    It survives a simulated crash (the Simulation keeps it and rebuilds the
-    core from it), which is how a real disk behaves for saved data.
+    ``_ents[0]`` is a sentinel standing for the last compacted entry (index
+    0, term 0 until snapshots arrive); ``_ents[i]`` has index ``_ents[0].index + i``.
+    Subclasses decide how ``save`` makes entries durable.
     """
 
     def __init__(self) -> None:
         self._hard_state = HardState()
-        # _ents[0] is a sentinel standing for the last compacted entry
-        # (index 0, term 0 until snapshots arrive).
         self._ents: list[Entry] = [Entry(term=0, index=0)]
-        self.saves = 0
 
     def initial_state(self) -> HardState:
         return self._hard_state
@@ -88,20 +86,45 @@ class MemoryStorage:
             raise StorageError(f"entries up to {hi - 1} requested, last stored index is {self.last_index()}")
         return self._ents[lo - offset : hi - offset]
 
+    def all_entries(self) -> list[Entry]:
+        """Every stored entry; for checkers and tests."""
+        return self._ents[1:]
+
+    def _check_batch(self, entries: Sequence[Entry]) -> None:
+        """Refuse a batch that would leave a gap, rewrite compacted entries,
+        or break the log's shape (consecutive indexes, non-decreasing terms)."""
+        first = entries[0].index
+        offset = self._ents[0].index
+        if first <= offset:
+            raise StorageError(f"cannot overwrite compacted index {first}")
+        if first > self.last_index() + 1:
+            raise StorageError(f"gap: appending index {first} after last index {self.last_index()}")
+        prev = self._ents[first - 1 - offset]
+        for e in entries:
+            if e.index != prev.index + 1 or e.term < prev.term:
+                raise StorageError(
+                    f"entries must be consecutive with non-decreasing terms: {e.term}/{e.index} "
+                    f"follows {prev.term}/{prev.index}"
+                )
+            prev = e
+
+
+class MemoryStorage(EntryIndex):
+    """Storage held in memory: for tests, simulations and ephemeral teams.
+
+    It survives a simulated crash (the Simulation keeps it and rebuilds the
+    core from it), which is how a real disk behaves for saved data.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saves = 0
+
     def save(self, hard_state: HardState | None, entries: Sequence[Entry]) -> None:
         if entries:
-            first = entries[0].index
-            offset = self._ents[0].index
-            if first <= offset:
-                raise StorageError(f"cannot overwrite compacted index {first}")
-            if first > self.last_index() + 1:
-                raise StorageError(f"gap: appending index {first} after last index {self.last_index()}")
-            del self._ents[first - offset :]
+            self._check_batch(entries)
+            del self._ents[entries[0].index - self._ents[0].index :]
             self._ents.extend(entries)
         if hard_state is not None:
             self._hard_state = hard_state
         self.saves += 1
-
-    def all_entries(self) -> list[Entry]:
-        """Every stored entry; for checkers and tests."""
-        return self._ents[1:]

@@ -34,7 +34,7 @@ import json
 import random
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable, Iterator
+from typing import Any, Callable, Hashable, Iterable, Iterator
 
 from ..config import RaftConfig
 from ..errors import NotLeader, ProposalDropped

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from consensus import NotLeader, RaftConfig
+from consensus import RaftConfig
 from consensus.messages import Message
 from consensus.testing import InvariantViolation, Simulation
 
