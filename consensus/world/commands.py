@@ -110,12 +110,17 @@ class ClaimTask(BaseCommand):
 
     Succeeds if nobody holds it, the last claim's lease ran out, or ``agent``
     already holds it (then the lease is refreshed). Applied(task view).
+
+    ``preempt=True`` takes the task over from a live claimant (never after
+    completion). It is how a speculative backup replaces a straggler: from
+    that entry on the straggler can no longer complete (``not_owner``).
     """
 
     op: Literal["claim_task"] = "claim_task"
     task: Name
     agent: Name
     lease_s: LeaseSeconds | None = None
+    preempt: bool = False
 
 
 class RenewClaim(BaseCommand):
@@ -171,12 +176,17 @@ class AcquireLock(BaseCommand):
     resource. Applied(lock view, with ``token``), or Rejected(lock_held) -
     also when ``agent`` itself holds it: renew instead, since two
     acquisitions sharing one token could not be told apart by a fence.
+
+    ``preempt=True`` takes the lock even from a live holder, with a new,
+    higher token: the old holder's token goes stale, so whatever the lock
+    guards refuses its later writes (the fence does the work).
     """
 
     op: Literal["acquire_lock"] = "acquire_lock"
     resource: Name
     agent: Name
     lease_s: LeaseSeconds
+    preempt: bool = False
 
 
 class RenewLock(BaseCommand):

@@ -38,7 +38,7 @@ class LockTable:
 
     def acquire(self, cmd: AcquireLock, now: float) -> Applied | Rejected:
         rec = self.records.get(cmd.resource)
-        if rec is not None and rec.held(now):
+        if rec is not None and rec.held(now) and not cmd.preempt:
             who = "already by this same agent" if rec.holder == cmd.agent else f"by {rec.holder!r}"
             return Rejected(
                 reason=RejectReason.LOCK_HELD,

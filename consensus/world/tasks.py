@@ -5,7 +5,8 @@ time is before ``lease_until`` (a claim with no lease stays live until
 released or completed). The rules:
 
 - claim: succeeds if nobody holds a live claim, or ``agent`` itself holds
-  one (the lease is refreshed); never after completion;
+  one (the lease is refreshed), or it preempts (a backup taking over);
+  never after completion;
 - renew, release, complete: only by the agent with the live claim. An
   agent whose own lease ran out gets ``lease_expired`` (claim again);
   one whose claim was taken over gets ``not_owner``;
@@ -52,7 +53,7 @@ class TaskTable:
         if rec is not None:
             if rec.completed:
                 return _rejected(RejectReason.ALREADY_COMPLETED, f"task {cmd.task!r} was completed by {rec.owner!r}")
-            if rec.status(now) is TaskStatus.CLAIMED and rec.owner != cmd.agent:
+            if rec.status(now) is TaskStatus.CLAIMED and rec.owner != cmd.agent and not cmd.preempt:
                 return _rejected(
                     RejectReason.CLAIM_TAKEN,
                     f"task {cmd.task!r} is claimed by {rec.owner!r}{_until(rec.lease_until)}",

@@ -102,3 +102,13 @@ def test_release_frees_the_lock_and_retires_the_token() -> None:
     again = w.apply(a.propose(ReleaseLock(resource="r", agent="A", token=t_a), stamp=2))
     assert isinstance(again, Rejected) and again.reason is RejectReason.STALE_TOKEN and "not locked" in again.detail
     assert token_of(w.apply(b.propose(AcquireLock(resource="r", agent="B", lease_s=60), stamp=2))) == t_a + 1
+
+
+def test_a_preempting_acquire_takes_a_live_lock_with_a_higher_token() -> None:
+    w, a, b = WorldState(), Client("a"), Client("b")
+    t_a = token_of(w.apply(a.propose(AcquireLock(resource="f.py", agent="A", lease_s=10), stamp=0)))
+    t_b = token_of(w.apply(b.propose(AcquireLock(resource="f.py", agent="B", lease_s=10, preempt=True), stamp=1)))
+    assert t_b > t_a and w.locks["f.py"].holder == "B"
+    assert w.query(CheckFence(resource="f.py", token=t_a)) == Applied(value=False)
+    late = w.apply(a.propose(ReleaseLock(resource="f.py", agent="A", token=t_a), stamp=2))
+    assert isinstance(late, Rejected) and late.reason is RejectReason.STALE_TOKEN

@@ -146,3 +146,20 @@ def test_task_reads_report_status_at_committed_time(team: Team) -> None:
     assert w.query(ListTasks(status=TaskStatus.COMPLETED)).value == [
         {"task": "c", "status": "completed", "owner": "C", "lease_until": None, "result": 42}
     ]
+
+
+def test_a_preempting_claim_takes_over_and_the_straggler_can_no_longer_complete(team: Team) -> None:
+    team.do("A", ClaimTask(task="t", agent="A", lease_s=10), at=0)
+    backup = team.do("B", ClaimTask(task="t", agent="B", lease_s=10, preempt=True), at=1)
+    assert isinstance(backup, Applied) and backup.value["owner"] == "B"
+    assert rejected(team.do("A", CompleteTask(task="t", agent="A", result=1), at=2), RejectReason.NOT_OWNER)
+    done = team.do("B", CompleteTask(task="t", agent="B", result=2), at=3)
+    assert isinstance(done, Applied) and done.value["result"] == 2
+
+
+def test_a_preempting_claim_never_reopens_a_completed_task(team: Team) -> None:
+    team.do("A", ClaimTask(task="t", agent="A", lease_s=10), at=0)
+    team.do("A", CompleteTask(task="t", agent="A", result="first"), at=1)
+    late = team.do("B", ClaimTask(task="t", agent="B", lease_s=10, preempt=True), at=2)
+    assert rejected(late, RejectReason.ALREADY_COMPLETED)
+    assert team.world.tasks["t"].result == "first" and team.world.tasks["t"].owner == "A"
