@@ -7,7 +7,7 @@ import sys
 from typing import Sequence
 
 from ..logging import configure
-from . import simulate
+from . import demo, simulate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     sub = parser.add_subparsers(dest="command", required=True)
+    demo.add_parser(sub)
     simulate.add_parser(sub)
     return parser
 

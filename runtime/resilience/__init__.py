@@ -1,0 +1,35 @@
+"""Resilience middleware for model and agent calls: retry, circuit breaker, timeout, fallback, budget, structured output.
+
+Each part is a middleware (``async __call__(call)``) or a ``Model`` wrapper,
+reports events to an optional ``EventSink`` and keeps plain counters for the
+run report. ``ResilientModel`` stacks them around one model; ``compose``
+nests any of them around any async call.
+"""
+
+from .breaker import BreakerState, CircuitBreaker
+from .budget import Budget
+from .events import EventSink, null_sink, structlog_sink
+from .fallback import Fallback
+from .retry import Retry, default_retryable
+from .stack import Middleware, ResilientModel, compose
+from .structured import JSONExtractError, complete_structured, extract_json
+from .timeout import Timeout
+
+__all__ = [
+    "BreakerState",
+    "Budget",
+    "CircuitBreaker",
+    "EventSink",
+    "Fallback",
+    "JSONExtractError",
+    "Middleware",
+    "ResilientModel",
+    "Retry",
+    "Timeout",
+    "complete_structured",
+    "compose",
+    "default_retryable",
+    "extract_json",
+    "null_sink",
+    "structlog_sink",
+]

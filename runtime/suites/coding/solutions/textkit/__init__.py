@@ -1,0 +1,1 @@
+"""textkit: small, dependency-free text utilities."""

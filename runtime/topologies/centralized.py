@@ -1,0 +1,98 @@
+"""Centralized: one orchestrator assigns tasks, and it runs on whichever node leads Raft.
+
+Every agent hosted on a consensus node runs an orchestrator loop that is
+active only while its node is the Raft leader. Assignments are committed
+(one compare-and-set map in the world state) before the ASSIGN message is
+sent, so when the leader's node dies the next leader's orchestrator resumes
+from committed state: finished tasks stay finished, claimed ones run on,
+and an assignment nobody claimed within ``adopt_after`` goes to another
+worker, whose first one is then suspected of being gone.
+
+Workers do what they are told, and also read their committed assignments
+on a timer, so a lost ASSIGN message costs latency, not progress.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from consensus.world import Applied, Cas, TaskStatus
+
+from ..agent import Agent
+from ..messaging import MessageKind
+from .common import end_if_finished, reserve_backup, straggler
+
+
+async def run_worker(agent: Agent, orchestrator: Callable[[], str | None]) -> None:
+    ctx = agent.ctx
+
+    async def tell_orchestrator(kind: MessageKind, task: str) -> None:
+        target = orchestrator()
+        if target is not None:
+            await agent.mailbox.send(target, kind, task)
+
+    agent.notify = tell_orchestrator
+    while not ctx.ended.is_set():
+        messages = await agent.mailbox.wait(ctx.settings.poll_s)
+        work = [(m.task, m.kind is MessageKind.BACKUP) for m in messages if m.kind in (MessageKind.ASSIGN, MessageKind.BACKUP) and m.task]
+        if not work:
+            view = await ctx.read_view(agent.client, assignments=True)
+            if end_if_finished(agent, view):
+                return
+            work = [(t, False) for t in view.ready() if (view.assignments.get(t) or {}).get("agent") == agent.id]
+        for task, backup in work:
+            if ctx.ended.is_set():
+                return
+            await agent.attempt(task, backup=backup)
+
+
+async def run_orchestrator(agent: Agent, is_leader: Callable[[], bool], workers: list[str]) -> None:
+    """``agent`` only orchestrates (it never attempts a task itself)."""
+    inbox = agent.mailbox.inbox
+    ctx, s = agent.ctx, agent.ctx.settings
+    suspects: set[str] = set()
+    leading = False
+    while not ctx.ended.is_set():
+        if not is_leader():
+            leading = False
+            await inbox.wait(min(s.poll_s, 0.05))
+            continue
+        if not leading:
+            leading = True
+            ctx.events.emit("orchestrator_start", agent=agent.id)
+        view = await ctx.read_view(agent.client, assignments=True)
+        if end_if_finished(agent, view):
+            return
+        now = time.time()
+        claimed_by = {v.owner for v in view.tasks.values() if v.status is TaskStatus.CLAIMED}
+        suspects -= claimed_by
+        pending: dict[str, str] = {}  # task -> agent, assigned recently and not yet claimed
+        for task, a in view.assignments.items():
+            if task in view.done or not view.claimable(task):
+                continue
+            if now - a["at"] < s.adopt_after:
+                pending[task] = a["agent"]
+            elif a["agent"] not in claimed_by:
+                suspects.add(a["agent"])  # it never claimed what it was given
+        busy = claimed_by | set(pending.values()) | suspects
+        idle = [w for w in workers if w not in busy]
+        plan = [(t, idle.pop(0)) for t in view.ready() if t not in pending and idle]
+        if plan:
+            new = dict(view.assignments)
+            for task, worker in plan:
+                new[task] = {"agent": worker, "at": now}
+            committed = await agent.client.submit(
+                Cas(key=ctx.assignments_key, expected=view.assignments or None, new=new)
+            )
+            if isinstance(committed, Applied):
+                for task, worker in plan:
+                    ctx.events.emit("assign", task=task, agent=worker, by=agent.id)
+                    await agent.mailbox.send(worker, MessageKind.ASSIGN, task)
+            continue
+        if idle:
+            task = straggler(agent, view)
+            if task is not None and await reserve_backup(agent, task):
+                await agent.mailbox.send(idle[0], MessageKind.BACKUP, task)
+                continue
+        await inbox.wait(s.poll_s)

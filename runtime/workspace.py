@@ -1,0 +1,113 @@
+"""The team's workspace: a directory whose writes are guarded by fencing tokens.
+
+An agent writes a file only with the token its committed lock gave it. The
+workspace remembers the highest token it has seen for each file and refuses
+a lower one (``StaleToken``): an agent that stalled while a backup took its
+lock over cannot overwrite the newer work (Kleppmann's fencing). The check
+is made again under a lock just before the atomic rename, so a write that
+was overtaken while it was being written is dropped, not published.
+
+It also measures what the consensus gate should prevent: two agents writing
+one file at the same time (``concurrent_writes``). An agent's write session
+on a file lasts from its first accepted write until its attempt ends
+(``end_session``) or a write with a higher token supersedes it; a write
+while another agent's session on the file is still open counts.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections import defaultdict
+from pathlib import Path, PurePosixPath
+
+import anyio
+
+from .errors import LmTeamsError
+
+
+class StaleToken(LmTeamsError):
+    """A write carried a fencing token lower than one the file has already seen."""
+
+
+class UnsafePath(LmTeamsError, ValueError):
+    """A path that is absolute, climbs out with '..', or is otherwise not a plain relative path."""
+
+
+def check_relative(path: str) -> PurePosixPath:
+    p = PurePosixPath(path)
+    if not path or p.is_absolute() or "\\" in path or any(part in ("", "..", ".") for part in path.split("/")):
+        raise UnsafePath(f"{path!r} is not a plain relative path inside the workspace (no '..', no leading '/')")
+    return p
+
+
+class Workspace:
+    def __init__(self, root: Path | str, *, fsync: bool = True) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.fsync = fsync
+        self.fenced_writes = 0
+        self.concurrent_writes = 0
+        self.writes = 0
+        self._highest: dict[str, int] = {}
+        self._sessions: dict[str, dict[str, int]] = defaultdict(dict)  # path -> agent -> token
+        self._fence_lock = threading.Lock()
+
+    def path(self, relative: str) -> Path:
+        return self.root / check_relative(relative)
+
+    def read(self, relative: str) -> str | None:
+        p = self.path(relative)
+        return p.read_text(encoding="utf-8") if p.exists() else None
+
+    def highest_token(self, relative: str) -> int:
+        return self._highest.get(relative, 0)
+
+    async def write(self, relative: str, content: str, *, token: int, agent: str) -> None:
+        """Write ``content`` atomically if ``token`` is not older than any seen for this file."""
+        target = self.path(relative)
+        self._admit(relative, token)
+        sessions = self._sessions[relative]
+        for other, their_token in list(sessions.items()):
+            if their_token < token:
+                del sessions[other]  # superseded: the fence now refuses that agent's writes
+        if set(sessions) - {agent}:
+            self.concurrent_writes += 1
+        sessions[agent] = token
+        await anyio.to_thread.run_sync(self._write_file, relative, target, content, token)
+        self.writes += 1
+
+    def end_session(self, agent: str, paths: list[str]) -> None:
+        """``agent``'s attempt is over: it will not write these files again."""
+        for relative in paths:
+            self._sessions[relative].pop(agent, None)
+
+    def _admit(self, relative: str, token: int, publish: tuple[str, Path] | None = None) -> None:
+        """Check the fence and record the token; with ``publish``, rename under the same lock."""
+        with self._fence_lock:
+            highest = self._highest.get(relative, 0)
+            if token < highest:
+                self.fenced_writes += 1
+                raise StaleToken(
+                    f"write to {relative!r} with fencing token {token} refused: token {highest} was already seen;"
+                    " the lock was taken over, so this attempt's work is superseded"
+                )
+            self._highest[relative] = token
+            if publish is not None:
+                os.replace(*publish)
+
+    def _write_file(self, relative: str, target: Path, content: str, token: int) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(content)
+                f.flush()
+                if self.fsync:
+                    os.fsync(f.fileno())
+            # Again, atomically with the rename: a newer token may have arrived meanwhile.
+            self._admit(relative, token, publish=(tmp, target))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
