@@ -7,7 +7,9 @@
 
 The team starts ``replicas`` Raft voters (a ``LocalCluster``) when it is
 entered, and for each run an agent network (memory or TCP on loopback) and
-``size`` agents, each an anyio task with a mailbox. Agent ``a<i>`` for
+``size`` agents, each an anyio task with a mailbox. ``world`` builds each
+replica's state machine: a ``WorldState`` (the default), perhaps with an
+application's own commands. Agent ``a<i>`` for
 ``i <= replicas`` lives on node ``n<i>``: ``crash_node`` takes both down.
 Nothing is global: no signal handlers, no logging configuration, and
 cancelling the caller cancels every task the team started.
@@ -29,6 +31,7 @@ import structlog
 
 from consensus import ConsensusError, RaftConfig
 from consensus.cluster import LocalCluster
+from consensus.state_machine import ReplicatedStateMachine
 from transports import MemoryNetwork, TcpTransport, Transport
 
 from .agent import Agent
@@ -69,6 +72,7 @@ class Team:
         raft_config: RaftConfig | None = None,
         tick_interval: float = 0.005,
         agent_class: type[Agent] = Agent,
+        world: Callable[[], ReplicatedStateMachine] | None = None,
         secret: bytes = b"lmteams-agents",
     ) -> None:
         try:
@@ -98,6 +102,7 @@ class Team:
         self.raft_config = raft_config
         self.tick_interval = tick_interval
         self.agent_class = agent_class
+        self.world = world
         self.secret = secret
         self.agent_ids = [f"a{i}" for i in range(1, size + 1)]
         self.rng = random.Random(seed)
@@ -118,7 +123,6 @@ class Team:
                 tmp = tempfile.mkdtemp(prefix="lmteams-workspace-")
                 self._stack.callback(shutil.rmtree, tmp, True)
                 self._workspace_root = Path(tmp)
-                self._owns_workspace = True
             self.cluster = await self._stack.enter_async_context(
                 LocalCluster(
                     self.replicas,
@@ -126,6 +130,7 @@ class Team:
                     transport=self.transport,
                     config=self.raft_config,
                     tick_interval=self.tick_interval,
+                    state_machine=self.world,
                 )
             )
             await self.cluster.wait_for_leader(timeout=10.0)

@@ -39,3 +39,41 @@ def test_testing_kit_bank_catches_a_wrong_model() -> None:
     assert verdict == "linearizable" and done > 20
     _, _, verdict = bank.run(3, OffByOne())
     assert verdict == "not linearizable"
+
+
+def _run_example(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_the_bundled_coding_graph_is_in_examples_and_loads() -> None:
+    from runtime.graph import TaskGraph
+
+    graph = TaskGraph.from_file(EXAMPLES / "coding_graph" / "graph.yaml")
+    assert 12 <= len(graph.tasks) <= 20 and graph.parallel_fraction() > 0.3
+    assert all((EXAMPLES / "coding_graph" / t).is_file() for task in graph.tasks for t in task.tests)
+
+
+def test_custom_agent_example_checks_every_reply_and_completes() -> None:
+    proc = _run_example(str(EXAMPLES / "custom_agent.py"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "completed: 16/16 tasks, 16 replies checked by CarefulAgent" in proc.stdout
+
+
+def test_custom_world_command_example_journals_every_task_on_every_replica() -> None:
+    proc = _run_example(str(EXAMPLES / "custom_world_command.py"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "16 journal entries for 16 tasks; identical on all 3 replicas: True" in proc.stdout
+
+
+def test_embedding_example_streams_events_and_cancels_cleanly_mid_run() -> None:
+    proc = _run_example(str(EXAMPLES / "embed_in_asyncio_app.py"), "--shutdown-after", "0.8")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert '"event": "claim"' in proc.stdout  # events arrived while the run went on
+    assert "service: team cancelled; leftover tasks: 0; open sockets: 0" in proc.stdout
+
+
+def test_embedding_example_runs_to_the_end_and_leaves_nothing_behind() -> None:
+    proc = _run_example(str(EXAMPLES / "embed_in_asyncio_app.py"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "report: completed, 16/16 tasks" in proc.stdout
+    assert "service: team finished; leftover tasks: 0; open sockets: 0" in proc.stdout

@@ -33,6 +33,7 @@ from .commands import (
     ClaimTask,
     Command,
     CompleteTask,
+    Custom,
     Delete,
     Get,
     ListTasks,
@@ -47,6 +48,7 @@ from .commands import (
     encode_proposal,
     parse_command,
 )
+from .custom import CustomContext, CustomHandler, reject
 from .errors import InvalidCommand, NotReadOnly, SnapshotError
 from .machine import DEFAULT_MAX_RESULTS_PER_SESSION, DEFAULT_MAX_SESSIONS, WorldState
 from .results import RESULT, Applied, Rejected, RejectReason, Result
@@ -67,6 +69,9 @@ __all__ = [
     "ClaimTask",
     "Command",
     "CompleteTask",
+    "Custom",
+    "CustomContext",
+    "CustomHandler",
     "Delete",
     "Get",
     "InvalidCommand",
@@ -91,4 +96,5 @@ __all__ = [
     "decode_proposal",
     "encode_proposal",
     "parse_command",
+    "reject",
 ]

@@ -217,6 +217,21 @@ class CheckFence(BaseCommand):
     token: Token
 
 
+# -- an application's own commands -----------------------------------------------
+
+
+class Custom(BaseCommand):
+    """An application's own command: ``name`` with JSON ``args``.
+
+    Every replica runs it with the handler registered under ``name``
+    (``WorldState(custom={name: handler})``); see ``consensus.world.custom``.
+    """
+
+    op: Literal["custom"] = "custom"
+    name: Name
+    args: Value = None
+
+
 Command = Annotated[
     Union[
         Put,
@@ -233,6 +248,7 @@ Command = Annotated[
         RenewLock,
         ReleaseLock,
         CheckFence,
+        Custom,
     ],
     Field(discriminator="op"),
 ]

@@ -44,6 +44,7 @@ from .commands import (
     CheckFence,
     ClaimTask,
     CompleteTask,
+    Custom,
     Delete,
     Get,
     ListTasks,
@@ -58,6 +59,7 @@ from .commands import (
     decode_proposal,
     parse_command,
 )
+from .custom import CustomHandler, run_custom
 from .errors import InvalidCommand, NotReadOnly
 from .kv import KeyValueTable
 from .locks import LockTable
@@ -78,6 +80,8 @@ class WorldState:
 
     ``max_sessions`` and ``max_results_per_session`` bound session memory;
     every replica must use the same values (a restored snapshot brings its own).
+    ``custom`` registers an application's own commands (``consensus.world.custom``);
+    every replica must register the same handlers.
     """
 
     def __init__(
@@ -85,7 +89,9 @@ class WorldState:
         *,
         max_sessions: int = DEFAULT_MAX_SESSIONS,
         max_results_per_session: int = DEFAULT_MAX_RESULTS_PER_SESSION,
+        custom: Mapping[str, CustomHandler] | None = None,
     ) -> None:
+        self._custom: dict[str, CustomHandler] = dict(custom or {})
         self._parts = _snapshot.Parts(
             clock=0.0,
             kv=KeyValueTable(),
@@ -171,6 +177,8 @@ class WorldState:
                 return p.locks.release(command, now)
             case CheckFence():
                 return p.locks.check_fence(command, now)
+            case Custom():
+                return run_custom(self._custom, command, p.kv, now)
         raise AssertionError(f"no handler for command {command!r}")  # pragma: no cover
 
     # -- snapshots --------------------------------------------------------------

@@ -42,6 +42,8 @@ class RejectReason(StrEnum):
     """The lock is held under a live lease (by another agent, or already by this one)."""
     STALE_TOKEN = "stale_token"
     """The fencing token is not the resource's current one."""
+    CUSTOM_REJECTED = "custom_rejected"
+    """An application's custom command refused (its handler said why)."""
 
 
 class Applied(BaseModel):
