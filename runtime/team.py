@@ -219,7 +219,7 @@ class Team:
         if self.topology in (Topology.SINGLE, Topology.DECENTRALIZED):
             return {a: run_decentralized for a in self.agent_ids}
         if self.topology is Topology.PREASSIGNED:
-            plan = graph.list_schedule(self.size).agents
+            plan = graph.best_schedule(self.size, seed=self.seed).agents
             return {a: (lambda agent, p=plan[i]: run_preassigned(agent, p)) for i, a in enumerate(self.agent_ids)}
         roles: dict[str, Callable[[Agent], Awaitable[None]]] = {
             a: (lambda agent: run_worker(agent, self._orchestrator_id)) for a in self.agent_ids

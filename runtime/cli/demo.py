@@ -21,7 +21,7 @@ from ..suites import coding_suite, make_responder
 from ..team import Team
 from ..topologies import Topology
 
-DEMO_LATENCY = Latency(median_s=0.15, sigma=0.15, per_output_token_s=0.0035)
+DEMO_LATENCY = Latency(median_s=0.1, sigma=0.15, per_output_token_s=0.002)
 """About 0.9 s for a typical task's reply: slow enough that model time, not the runtime, dominates."""
 
 

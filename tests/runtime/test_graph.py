@@ -550,9 +550,9 @@ def test_parallel_fraction_and_amdahl(g: TaskGraph) -> None:
         assert b.speedup <= n + TOL and close(b.speedup * b.makespan, g.work())
 
 
-@given(dags(), st.integers(1, 5))
-def test_list_schedule_is_valid_and_within_bounds(g: TaskGraph, n: int) -> None:
-    s = g.list_schedule(n)
+@given(dags(), st.integers(1, 5), st.booleans())
+def test_list_schedule_is_valid_and_within_bounds(g: TaskGraph, n: int, best: bool) -> None:
+    s = g.best_schedule(n, tries=16) if best else g.list_schedule(n)
     assert len(s.agents) == n
     placed = [x for lane in s.agents for x in lane]
     assert sorted(placed) == sorted(g.ids)  # every task exactly once
@@ -654,3 +654,17 @@ def test_file_conflicts_are_detected_exactly(specs: list[dict[str, Any]], data: 
     msg = error_of(*specs)
     reported = set(re.findall(r"tasks '(\w+)' and '(\w+)' both write '([\w.]+)'", msg))
     assert reported == conflicts
+
+
+@given(dags(), st.integers(2, 4))
+def test_best_schedule_is_never_longer_than_hlfet_and_is_deterministic(g: TaskGraph, n: int) -> None:
+    best = g.best_schedule(n, tries=32, seed=3)
+    assert best.makespan <= g.list_schedule(n).makespan + TOL
+    assert best == g.best_schedule(n, tries=32, seed=3)
+
+
+def test_best_schedule_beats_hlfet_on_the_bundled_graph() -> None:
+    from runtime.suites import coding_suite
+
+    g = TaskGraph.from_file(coding_suite().graph_path)
+    assert g.best_schedule(3).makespan < g.list_schedule(3).makespan
