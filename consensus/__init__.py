@@ -7,18 +7,34 @@
 - ``encode`` / ``decode`` (``codec.py``): messages to and from bytes.
 - ``consensus.testing``: the seeded simulator, invariant checks and the
   linearizability checker, for this library and for your own state machines.
+- Clients (``client.py``): ``SessionClient`` holds the leader-finding, retry and
+  ``(client_id, seq)`` session logic; ``Client`` calls an in-process
+  ``LocalCluster``, ``RemoteClient`` (``remote_client.py``) calls node processes
+  over TCP with the client protocol (``client_protocol.py``), which
+  ``ClientServer`` (``client_server.py``) answers.
+- ``NodeProcess`` / ``NodeConfig`` (``process.py``): one node of a multi-process
+  cluster (RaftNode + FileStorage + WorldState + TcpTransport), as ``lmteams node`` runs it.
 """
 
+from .client import Client, ClientTimeout, CommandRejected, NodeUnreachable, SessionClient
+from .client_protocol import NodeStatus, ServerError
+from .client_server import ClientServer
 from .codec import decode, encode
 from .config import RaftConfig
 from .errors import CompactedError, ConsensusError, DecodeError, NotLeader, ProposalDropped, StorageError
 from .file_storage import CorruptHardStateError, CorruptLogError, FileStorage
 from .messages import Entry, EntryKind, HardState, Message, MessageType, NodeId
+from .process import NodeConfig, NodeConfigError, NodeProcess
 from .raft import RaftCore
 from .ready import Ready, Role, SoftState
+from .remote_client import RemoteClient
 from .storage import MemoryStorage, Storage
 
 __all__ = [
+    "Client",
+    "ClientServer",
+    "ClientTimeout",
+    "CommandRejected",
     "CompactedError",
     "ConsensusError",
     "CorruptHardStateError",
@@ -31,13 +47,21 @@ __all__ = [
     "MemoryStorage",
     "Message",
     "MessageType",
+    "NodeConfig",
+    "NodeConfigError",
     "NodeId",
+    "NodeProcess",
+    "NodeStatus",
+    "NodeUnreachable",
     "NotLeader",
     "ProposalDropped",
     "RaftConfig",
     "RaftCore",
     "Ready",
+    "RemoteClient",
     "Role",
+    "ServerError",
+    "SessionClient",
     "SoftState",
     "Storage",
     "StorageError",

@@ -1,15 +1,24 @@
-"""Client: finds the leader, follows redirects, retries with backoff, and
-numbers its commands ``(client_id, seq)`` so that a retry is applied once.
+"""Clients of the world state: find the leader, follow redirects, retry with
+backoff, and number commands ``(client_id, seq)`` so that a retry is applied once.
 
 A retry reuses the command's seq, and the world state machine's sessions
 return the first result for it. That is what makes "retry until it
 answers" safe for a command that is not idempotent by itself (Raft thesis §6.3).
+
+That logic lives once, in `SessionClient`. Its subclasses only say how one
+call reaches one node:
+
+- `Client` calls the `RaftNode` objects of an in-process `LocalCluster`;
+- `consensus.remote_client.RemoteClient` sends requests over TCP to node
+  processes (``lmteams node``).
 """
 
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import structlog
@@ -17,16 +26,18 @@ import structlog
 from transports import Backoff
 
 from .errors import ConsensusError, NotLeader, ProposalDropped
-from .node import NodeStopped, RaftNode
+from .node import NodeStopped
 from .world import Applied, Cas, Delete, Get, Proposal, Rejected, encode_proposal
 from .world.commands import Put
 
 if TYPE_CHECKING:
     from .cluster import LocalCluster
 
+__all__ = ["Client", "ClientTimeout", "CommandRejected", "NodeUnreachable", "SessionClient"]
+
 log = structlog.get_logger(__name__)
 
-_RETRYABLE = (NotLeader, ProposalDropped, NodeStopped, TimeoutError)
+T = TypeVar("T")
 
 
 class ClientTimeout(ConsensusError):
@@ -34,7 +45,155 @@ class ClientTimeout(ConsensusError):
     have taken effect; retrying it with the same client is safe."""
 
 
-class Client:
+class NodeUnreachable(ConsensusError):
+    """One node could not be reached (refused, reset, failed handshake); the client tries another."""
+
+
+class CommandRejected(ConsensusError):
+    """The world state committed the command as ``Rejected(reason, detail)``: it changed nothing."""
+
+    def __init__(self, result: Rejected) -> None:
+        self.result = result
+        super().__init__(f"rejected ({result.reason}): {result.detail}")
+
+
+_RETRYABLE = (NotLeader, ProposalDropped, NodeStopped, NodeUnreachable, TimeoutError)
+
+
+class SessionClient(ABC):
+    """The session, leader-finding and retry logic shared by every client.
+
+    Subclasses implement `node_ids` and the two single-node calls
+    `_propose_on` and `_read_on`, raising ``NotLeader`` (with a hint),
+    ``ProposalDropped``, ``NodeStopped``, `NodeUnreachable` or
+    ``TimeoutError`` for what is worth retrying elsewhere or later.
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        *,
+        seed: int = 0,
+        attempt_timeout: float = 1.0,
+        deadline: float = 10.0,
+        backoff: Backoff | None = None,
+    ) -> None:
+        if attempt_timeout <= 0 or deadline <= 0:
+            raise ValueError(f"attempt_timeout and deadline must be positive seconds, got {attempt_timeout}, {deadline}")
+        self.client_id = client_id
+        self.attempt_timeout = attempt_timeout
+        self.deadline = deadline
+        self.backoff = backoff or Backoff(base=0.01, cap=0.5)
+        self.rng = random.Random(seed)
+        self._seq = 0
+        self._outstanding: set[int] = set()
+        self._leader: str | None = None
+        self.retries = 0
+        self.last_error: BaseException | None = None
+
+    # -- how one call reaches one node (the subclass's part) ----------------------
+
+    @abstractmethod
+    def node_ids(self) -> Sequence[str]:
+        """The nodes worth trying now, in a stable order."""
+
+    @abstractmethod
+    async def _propose_on(self, node_id: str, proposal: Proposal, data: bytes) -> Applied | Rejected:
+        """``node.propose(data)`` on one node; ``data`` is ``encode_proposal(proposal)``."""
+
+    @abstractmethod
+    async def _read_on(self, node_id: str, command: Any) -> Applied | Rejected:
+        """``node.read(command)`` on one node."""
+
+    # -- commands -------------------------------------------------------------
+
+    @property
+    def leader(self) -> str | None:
+        """The node this client believes leads (None until it has found one)."""
+        return self._leader
+
+    async def submit(self, command: Any) -> Applied | Rejected:
+        """Commit ``command`` (a world-state command) exactly once; return its result."""
+        self._seq += 1
+        seq = self._seq
+        self._outstanding.add(seq)
+        try:
+            proposal = Proposal(
+                client_id=self.client_id, seq=seq, command=command, stamp=0.0, ack_below=min(self._outstanding)
+            )
+            data = encode_proposal(proposal)
+            return await self._retry(
+                lambda node_id: self._propose_on(node_id, proposal, data), what=f"{command.op} #{seq}"
+            )
+        finally:
+            self._outstanding.discard(seq)
+
+    async def query(self, command: Any) -> Applied | Rejected:
+        """A linearizable read through the leader (ReadIndex); nothing is logged."""
+        return await self._retry(lambda node_id: self._read_on(node_id, command), what=command.op)
+
+    async def put(self, key: str, value: Any) -> None:
+        self._expect_applied(await self.submit(Put(key=key, value=value)))
+
+    async def get(self, key: str) -> Any:
+        return self._expect_applied(await self.query(Get(key=key)))
+
+    async def delete(self, key: str) -> bool:
+        """Remove ``key``; True if it existed."""
+        return bool(self._expect_applied(await self.submit(Delete(key=key))))
+
+    async def cas(self, key: str, expected: Any, new: Any) -> bool:
+        """True if the value was ``expected`` and is now ``new``."""
+        return isinstance(await self.submit(Cas(key=key, expected=expected, new=new)), Applied)
+
+    # -- finding the leader and retrying ----------------------------------------------
+
+    async def _retry(self, call: Callable[[str], Awaitable[T]], what: str) -> T:
+        attempt = 0
+        with anyio.move_on_after(self.deadline):
+            while True:
+                node_id = self._pick()
+                if node_id is not None:
+                    try:
+                        with anyio.fail_after(self.attempt_timeout):
+                            result = await call(node_id)
+                        self._leader = node_id
+                        return result
+                    except NotLeader as exc:
+                        self.last_error = exc
+                        self._leader = exc.leader_hint
+                    except _RETRYABLE as exc:
+                        self.last_error = exc
+                        self._leader = None
+                attempt += 1
+                self.retries += 1
+                await anyio.sleep(self.backoff.delay(attempt, self.rng))
+        last = f"; last error: {self.last_error}" if self.last_error is not None else ""
+        raise ClientTimeout(
+            f"{self.client_id}: {what} got no answer within {self.deadline}s; "
+            f"it may or may not have taken effect{last}"
+        )
+
+    def _pick(self) -> str | None:
+        """The node believed to lead, else any node: its NotLeader answer
+        carries the hint to follow next."""
+        nodes = self.node_ids()
+        if self._leader in nodes:
+            return self._leader
+        if not nodes:
+            return None
+        return self.rng.choice(list(nodes))
+
+    @staticmethod
+    def _expect_applied(result: Applied | Rejected) -> Any:
+        if isinstance(result, Rejected):
+            raise CommandRejected(result)
+        return result.value
+
+
+class Client(SessionClient):
+    """A client of an in-process `LocalCluster`: calls its running `RaftNode` objects directly."""
+
     def __init__(
         self,
         cluster: LocalCluster,
@@ -45,85 +204,20 @@ class Client:
         deadline: float = 10.0,
         backoff: Backoff | None = None,
     ) -> None:
+        super().__init__(client_id, seed=seed, attempt_timeout=attempt_timeout, deadline=deadline, backoff=backoff)
         self.cluster = cluster
-        self.client_id = client_id
-        self.attempt_timeout = attempt_timeout
-        self.deadline = deadline
-        self.backoff = backoff or Backoff(base=0.01, cap=0.5)
-        self.rng = random.Random(seed)
-        self._seq = 0
-        self._outstanding: set[int] = set()
-        self._leader: str | None = None
-        self.retries = 0
 
-    # -- commands -------------------------------------------------------------
+    def node_ids(self) -> Sequence[str]:
+        return sorted(self.cluster.nodes)
 
-    async def submit(self, command: Any) -> Applied | Rejected:
-        """Commit ``command`` (a world-state command) exactly once; return its result."""
-        self._seq += 1
-        seq = self._seq
-        self._outstanding.add(seq)
-        try:
-            data = encode_proposal(
-                Proposal(client_id=self.client_id, seq=seq, command=command, stamp=0.0, ack_below=min(self._outstanding))
-            )
-            return await self._retry(lambda node: node.propose(data), what=f"{command.op} #{seq}")
-        finally:
-            self._outstanding.discard(seq)
+    def _node(self, node_id: str) -> Any:
+        node = self.cluster.nodes.get(node_id)
+        if node is None:
+            raise NodeStopped(f"node {node_id!r} is not running")
+        return node
 
-    async def query(self, command: Any) -> Applied | Rejected:
-        """A linearizable read through the leader (ReadIndex); nothing is logged."""
-        return await self._retry(lambda node: node.read(command), what=command.op)
+    async def _propose_on(self, node_id: str, proposal: Proposal, data: bytes) -> Applied | Rejected:
+        return await self._node(node_id).propose(data)
 
-    async def put(self, key: str, value: Any) -> None:
-        self._expect_applied(await self.submit(Put(key=key, value=value)))
-
-    async def get(self, key: str) -> Any:
-        return self._expect_applied(await self.query(Get(key=key)))
-
-    async def delete(self, key: str) -> None:
-        self._expect_applied(await self.submit(Delete(key=key)))
-
-    async def cas(self, key: str, expected: Any, new: Any) -> bool:
-        """True if the value was ``expected`` and is now ``new``."""
-        return isinstance(await self.submit(Cas(key=key, expected=expected, new=new)), Applied)
-
-    # -- finding the leader and retrying ----------------------------------------------
-
-    async def _retry(self, call: Any, what: str) -> Any:
-        attempt = 0
-        with anyio.move_on_after(self.deadline):
-            while True:
-                node = self._pick()
-                if node is not None:
-                    try:
-                        with anyio.fail_after(self.attempt_timeout):
-                            result = await call(node)
-                        self._leader = node.id
-                        return result
-                    except NotLeader as exc:
-                        self._leader = exc.leader_hint
-                    except _RETRYABLE:
-                        self._leader = None
-                attempt += 1
-                self.retries += 1
-                await anyio.sleep(self.backoff.delay(attempt, self.rng))
-        raise ClientTimeout(
-            f"{self.client_id}: {what} got no answer within {self.deadline}s; it may or may not have taken effect"
-        )
-
-    def _pick(self) -> RaftNode | None:
-        """The node believed to lead, else any running node: its NotLeader
-        answer carries the hint to follow next."""
-        nodes = self.cluster.nodes
-        if self._leader in nodes:
-            return nodes[self._leader]
-        if not nodes:
-            return None
-        return nodes[self.rng.choice(sorted(nodes))]
-
-    @staticmethod
-    def _expect_applied(result: Applied | Rejected) -> Any:
-        if isinstance(result, Rejected):
-            raise ConsensusError(f"rejected ({result.reason}): {result.detail}")
-        return result.value
+    async def _read_on(self, node_id: str, command: Any) -> Applied | Rejected:
+        return await self._node(node_id).read(command)

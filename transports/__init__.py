@@ -9,7 +9,9 @@ unordered, which Raft tolerates. Two implementations:
   in-process teams; needs no network.
 - `TcpTransport`: separate processes and hosts; length-prefixed frames, an
   HMAC-SHA256 handshake over a shared secret, optional TLS, reconnection with
-  capped exponential backoff.
+  capped exponential backoff. The same listener can also serve authenticated
+  request/response client connections (``client_handler``, `FramedConnection`,
+  `open_connection`); the frames' content is the caller's business.
 
 Nothing here imports `consensus` or `runtime`.
 """
@@ -27,16 +29,20 @@ from transports.base import (
     UnknownPeer,
 )
 from transports.framing import DEFAULT_MAX_FRAME_SIZE
+from transports.handshake import ConnectionRole
 from transports.links import FilteredTransport, LinkTable
 from transports.memory import MemoryEndpoint, MemoryNetwork
 from transports.stats import MemoryStats, TcpStats, TransportStats
-from transports.tcp import Address, TcpTransport
+from transports.tcp import Address, ClientHandler, FramedConnection, TcpTransport, open_connection
 
 __all__ = [
     "DEFAULT_MAX_FRAME_SIZE",
     "Address",
     "Backoff",
+    "ClientHandler",
+    "ConnectionRole",
     "FilteredTransport",
+    "FramedConnection",
     "FrameTooLarge",
     "HandshakeError",
     "IncompleteFrame",
@@ -53,4 +59,5 @@ __all__ = [
     "TransportError",
     "TransportStats",
     "UnknownPeer",
+    "open_connection",
 ]

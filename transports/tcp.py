@@ -21,6 +21,18 @@ Inbound
     ``(peer_id, payload)``. A newer authenticated connection from the same peer
     replaces the older one.
 
+Client connections
+    The same listener also serves application clients when the transport is
+    given a ``client_handler``. A client authenticates with the same shared
+    secret, but with the handshake's ``CLIENT`` role (see
+    `transports.handshake`); the transport then hands the connection to
+    ``await client_handler(connection)`` as a `FramedConnection` (frames both
+    ways: the handler reads requests and writes responses) and closes it when
+    the handler returns. The transport does not look inside the frames. At most
+    ``max_client_connections`` are served at once. Without a handler, client
+    connections are refused (``clients_not_accepted``). The client side is
+    `open_connection`.
+
 Bad input never crashes the node: a failed handshake (garbage, wrong secret,
 unknown node id, timeout), a TLS error, a frame longer than
 ``max_frame_size`` (its payload is never read) or a connection cut mid-frame
@@ -46,7 +58,7 @@ from __future__ import annotations
 
 import random
 import ssl
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Self
@@ -71,12 +83,12 @@ from transports.base import (
     as_payload,
 )
 from transports.framing import DEFAULT_MAX_FRAME_SIZE, check_max_frame_size, read_frame, write_frame
-from transports.handshake import client_handshake, encode_node_id, server_handshake
+from transports.handshake import ConnectionRole, accept_handshake, client_handshake, encode_node_id
 from transports.inbox import InboxIteration
 from transports.stats import TcpStats
 from transports.tasks import BackgroundTasks, split_exc_info
 
-__all__ = ["Address", "TcpTransport"]
+__all__ = ["Address", "ClientHandler", "FramedConnection", "TcpTransport", "open_connection"]
 
 log = structlog.get_logger(__name__)
 
@@ -90,6 +102,122 @@ _NETWORK_ERRORS = (
     anyio.EndOfStream,
     anyio.IncompleteRead,
 )
+
+
+class FramedConnection:
+    """One authenticated connection carrying length-prefixed frames both ways.
+
+    A client gets one from `open_connection`; a `TcpTransport` hands the
+    server side to its ``client_handler``. `send` may be called from several
+    tasks at once (frames are never interleaved); `receive` from one task at
+    a time.
+    """
+
+    def __init__(
+        self,
+        stream: BufferedByteStream,
+        *,
+        local_id: str,
+        remote_id: str,
+        remote_address: str,
+        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+    ) -> None:
+        self._stream = stream
+        self.local_id = local_id
+        self.remote_id = remote_id
+        """The id the other side authenticated with (a node id, or a client's self-chosen name)."""
+        self.remote_address = remote_address
+        self.max_frame_size = max_frame_size
+        self._send_lock = anyio.Lock()
+        self._closed = False
+
+    async def send(self, payload: bytes) -> None:
+        """Write one frame; raise `FrameTooLarge` (nothing sent) or a network error."""
+        data = as_payload(payload)
+        async with self._send_lock:
+            await write_frame(self._stream, data, max_frame_size=self.max_frame_size)
+
+    async def receive(self) -> bytes:
+        """Read one frame.
+
+        Raises ``anyio.EndOfStream`` when the other side closed cleanly between
+        frames, `IncompleteFrame` if it closed inside one, `FrameTooLarge` for a
+        frame over `max_frame_size` (its payload is not read; close the connection).
+        """
+        return await read_frame(self._stream, max_frame_size=self.max_frame_size)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def aclose(self) -> None:
+        """Close the connection at once (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            await anyio.aclose_forcefully(self._stream)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"FramedConnection({self.local_id!r} <-> {self.remote_id!r} at {self.remote_address})"
+
+
+ClientHandler = Callable[[FramedConnection], Awaitable[None]]
+"""Serves one authenticated client connection; the transport closes it when this returns."""
+
+
+async def open_connection(
+    address: tuple[str, int],
+    *,
+    secret: bytes,
+    client_id: str,
+    expected_node: str,
+    ssl_context: ssl.SSLContext | None = None,
+    connect_timeout: float = 5.0,
+    handshake_timeout: float = 5.0,
+    max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+) -> FramedConnection:
+    """Dial a `TcpTransport` that has a ``client_handler`` and authenticate as a client.
+
+    `client_id` names this client in the server's logs (1..255 UTF-8 bytes);
+    `expected_node` is the node id the server must prove it is.
+
+    Raises `HandshakeError` (wrong secret, wrong node, or the node serves no
+    clients), ``TimeoutError``, ``ssl.SSLError`` or ``OSError`` (refused,
+    unreachable).
+    """
+    _check_address(address, "address")
+    encode_node_id(client_id)
+    encode_node_id(expected_node)
+    check_max_frame_size(max_frame_size)
+    host, port = address
+    stream: AnyByteStream | None = None
+    try:
+        with anyio.fail_after(_positive("connect_timeout", connect_timeout)):
+            if ssl_context is None:
+                stream = await anyio.connect_tcp(host, port)
+            else:
+                stream = await anyio.connect_tcp(host, port, ssl_context=ssl_context, tls_standard_compatible=False)
+        buffered = BufferedByteStream(stream)
+        with anyio.fail_after(_positive("handshake_timeout", handshake_timeout)):
+            await client_handshake(
+                buffered, secret=secret, node_id=client_id, expected_peer=expected_node, role=ConnectionRole.CLIENT
+            )
+    except BaseException:
+        if stream is not None:
+            await anyio.aclose_forcefully(stream)
+        raise
+    return FramedConnection(
+        buffered,
+        local_id=client_id,
+        remote_id=expected_node,
+        remote_address=_format(address),
+        max_frame_size=max_frame_size,
+    )
 
 
 @dataclass(slots=True, eq=False)
@@ -160,6 +288,10 @@ class TcpTransport(InboxIteration):
         max_pending_handshakes: inbound connections allowed to be in their
             handshake at once; further ones are closed at once.
         seed: seed of the `random.Random` used for backoff jitter.
+        client_handler: serves authenticated client connections (see "Client
+            connections" in the module docstring); None refuses clients.
+        max_client_connections: client connections served at once; further
+            ones are closed after the handshake (``too_many_clients``).
     """
 
     def __init__(
@@ -178,6 +310,8 @@ class TcpTransport(InboxIteration):
         backoff: Backoff | None = None,
         max_pending_handshakes: int = 64,
         seed: int | None = None,
+        client_handler: ClientHandler | None = None,
+        max_client_connections: int = 256,
     ) -> None:
         encode_node_id(node_id)
         self.node_id = node_id
@@ -206,6 +340,13 @@ class TcpTransport(InboxIteration):
             raise TransportConfigError(f"max_pending_handshakes must be at least 1, got {max_pending_handshakes}")
         self._max_pending_handshakes = max_pending_handshakes
         self._rng = random.Random(seed)
+        if client_handler is not None and not callable(client_handler):
+            raise TransportConfigError(f"client_handler must be an async callable, got {client_handler!r}")
+        self._client_handler = client_handler
+        if max_client_connections < 1:
+            raise TransportConfigError(f"max_client_connections must be at least 1, got {max_client_connections}")
+        self._max_client_connections = max_client_connections
+        self._client_connections = 0
 
         self.stats = TcpStats()
         self._peers: dict[str, _Peer] = {}
@@ -393,12 +534,21 @@ class TcpTransport(InboxIteration):
                         )
                         phase = "handshake"
                     buffered = BufferedByteStream(stream)
-                    peer_id = await server_handshake(
-                        buffered, secret=self._secret, node_id=self.node_id, known_peers=self._peers
+                    authenticated = await accept_handshake(
+                        buffered,
+                        secret=self._secret,
+                        node_id=self.node_id,
+                        known_peers=self._peers,
+                        accept_clients=self._client_handler is not None,
                     )
             finally:
                 self._pending_handshakes -= 1
             phase = "frames"
+            peer_id = authenticated.remote_id
+            if authenticated.role is ConnectionRole.CLIENT:
+                peer = f"client {peer_id!r} at {remote}"
+                await self._serve_client(peer_id, remote, buffered)
+                return
             peer = peer_id
             self.stats.connections_in += 1
             log.info("tcp.connection_accepted", node=self.node_id, peer=peer_id, address=remote)
@@ -427,6 +577,27 @@ class TcpTransport(InboxIteration):
             self._reject("internal_error", peer=peer, detail=repr(exc))
         finally:
             await anyio.aclose_forcefully(stream)
+
+    async def _serve_client(self, client_id: str, remote: str, stream: BufferedByteStream) -> None:
+        """Hand an authenticated client connection to the client handler; errors propagate to the caller."""
+        assert self._client_handler is not None
+        if self._client_connections >= self._max_client_connections:
+            self._reject(
+                "too_many_clients",
+                peer=f"client {client_id!r} at {remote}",
+                detail=f"{self._client_connections} client connections already open",
+            )
+            return
+        self._client_connections += 1
+        connection = FramedConnection(
+            stream, local_id=self.node_id, remote_id=client_id, remote_address=remote, max_frame_size=self.max_frame_size
+        )
+        log.info("tcp.client_accepted", node=self.node_id, client=client_id, address=remote)
+        try:
+            await self._client_handler(connection)
+        finally:
+            self._client_connections -= 1
+        log.info("tcp.client_closed", node=self.node_id, client=client_id, address=remote)
 
     async def _receive_frames(self, peer_id: str, stream: BufferedByteStream) -> None:
         previous = self._inbound.get(peer_id)

@@ -7,7 +7,7 @@ import sys
 from typing import Sequence
 
 from ..logging import configure
-from . import demo, simulate
+from . import demo, kv, node, simulate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     sub = parser.add_subparsers(dest="command", required=True)
     demo.add_parser(sub)
+    kv.add_parser(sub)
+    node.add_parser(sub)
     simulate.add_parser(sub)
     return parser
 

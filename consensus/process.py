@@ -1,0 +1,186 @@
+"""One node of a multi-process cluster: what ``lmteams node`` runs.
+
+`NodeProcess(config)` is an async context manager that runs, in this
+process, a `RaftNode` over `FileStorage` (the data directory; every save is
+fsynced, so a SIGKILL loses nothing the node acknowledged), a fresh
+`WorldState` (rebuilt by replaying the committed log), and one
+`TcpTransport` listening on ``config.listen`` for both Raft peers and
+clients: clients' requests are answered by a `ClientServer`::
+
+    config = NodeConfig(node_id="a", listen=("127.0.0.1", 7001),
+                        peers={"b": ("127.0.0.1", 7002), "c": ("127.0.0.1", 7003)},
+                        data_dir="data/a", secret=b"...")
+    async with NodeProcess(config) as proc:
+        await anyio.sleep_forever()
+
+Leaving the block stops the node (callers still waiting get ``NodeStopped``),
+closes the listener and connections, and closes the storage.
+"""
+
+from __future__ import annotations
+
+import errno
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Annotated, Self
+
+import anyio
+import structlog
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from transports import Address, FramedConnection, TcpTransport
+from transports.handshake import encode_node_id
+from transports.tasks import split_exc_info
+
+from .client_server import ClientServer
+from .config import RaftConfig
+from .errors import ConsensusError
+from .file_storage import FileStorage
+from .node import RaftNode
+from .world import WorldState
+
+__all__ = ["NodeConfig", "NodeConfigError", "NodeProcess"]
+
+log = structlog.get_logger(__name__)
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class NodeConfigError(ConsensusError, ValueError):
+    """A node process was configured wrongly (the message says what to fix)."""
+
+
+class NodeConfig(BaseModel):
+    """What one node process needs. Every node of a cluster lists all the others as ``peers``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    node_id: str
+    listen: tuple[str, Port]
+    """Where this node listens for peers and clients (the address the others list for it)."""
+    peers: dict[str, tuple[str, Port]]
+    """Every other node: id -> address."""
+    data_dir: Path
+    secret: bytes = Field(repr=False, min_length=1)
+    tick_interval: float = Field(0.05, gt=0, le=10)
+    """Seconds per Raft tick; election timeouts and heartbeats are counted in ticks (see ``raft``)."""
+    raft: RaftConfig = Field(default_factory=RaftConfig)
+    seed: int | None = None
+    """Seeds election timeouts and transport backoff jitter; None draws one."""
+    request_timeout: float = Field(30.0, gt=0)
+    fsync: bool = True
+
+    @field_validator("node_id")
+    @classmethod
+    def _wire_id(cls, node_id: str) -> str:
+        encode_node_id(node_id)
+        return node_id
+
+    @model_validator(mode="after")
+    def _distinct(self) -> NodeConfig:
+        if self.node_id in self.peers:
+            raise ValueError(f"node id {self.node_id!r} is also listed as a peer: every node id must be unique")
+        for peer in self.peers:
+            encode_node_id(peer)
+        seen: dict[tuple[str, int], str] = {self.listen: self.node_id}
+        for peer, address in self.peers.items():
+            if address in seen:
+                raise ValueError(
+                    f"{peer!r} and {seen[address]!r} have the same address {address[0]}:{address[1]}: "
+                    "every node needs its own"
+                )
+            seen[address] = peer
+        return self
+
+    @property
+    def addresses(self) -> dict[str, Address]:
+        """Every node's address, this one included."""
+        return {self.node_id: self.listen, **self.peers}
+
+
+class NodeProcess:
+    """Runs one node (see the module docstring). Attributes once started:
+    ``node``, ``transport``, ``server``, ``storage``, ``machine``, ``listen_address``."""
+
+    def __init__(self, config: NodeConfig, *, bind_retry_s: float = 5.0) -> None:
+        self.config = config
+        self.bind_retry_s = bind_retry_s
+        self.storage: FileStorage | None = None
+        self.machine = WorldState()
+        self.transport: TcpTransport | None = None
+        self.node: RaftNode | None = None
+        self.server: ClientServer | None = None
+        self._stack: AsyncExitStack | None = None
+        self.log = log.bind(node=config.node_id)
+
+    @property
+    def listen_address(self) -> Address:
+        if self.transport is None:
+            raise ConsensusError("the node process is not running")
+        return self.transport.listen_address
+
+    async def _serve_client(self, connection: FramedConnection) -> None:
+        assert self.server is not None
+        await self.server.serve(connection)
+
+    async def __aenter__(self) -> Self:
+        cfg = self.config
+        async with AsyncExitStack() as stack:
+            storage = await anyio.to_thread.run_sync(lambda: FileStorage(cfg.data_dir, fsync=cfg.fsync))
+            stack.callback(storage.close)
+            self.storage = storage
+            self.transport = await self._start_transport(stack)
+            self.node = RaftNode(
+                cfg.node_id,
+                [cfg.node_id, *cfg.peers],
+                self.transport,
+                storage,
+                self.machine,
+                cfg.raft,
+                cfg.tick_interval,
+                seed=cfg.seed,
+            )
+            self.server = ClientServer(self.node, cfg.addresses, request_timeout=cfg.request_timeout)
+            await stack.enter_async_context(self.node)
+            self._stack = stack.pop_all()
+        self.log.info(
+            "node.started",
+            listen=f"{self.listen_address[0]}:{self.listen_address[1]}",
+            peers=sorted(cfg.peers),
+            data_dir=str(cfg.data_dir),
+            term=self.node.term,
+            commit=self.node.commit_index,
+            tick_interval=cfg.tick_interval,
+        )
+        return self
+
+    async def _start_transport(self, stack: AsyncExitStack) -> TcpTransport:
+        """Start the transport, retrying a bind that fails with 'address in use' for up to ``bind_retry_s``
+        (a restarted node may find its port briefly held)."""
+        cfg = self.config
+        deadline = anyio.current_time() + self.bind_retry_s
+        while True:
+            transport = TcpTransport(
+                cfg.node_id,
+                cfg.listen,
+                cfg.peers,
+                secret=cfg.secret,
+                seed=cfg.seed,
+                client_handler=self._serve_client,
+            )
+            try:
+                return await stack.enter_async_context(transport)
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE or anyio.current_time() >= deadline:
+                    raise
+                self.log.warning("node.address_in_use", listen=f"{cfg.listen[0]}:{cfg.listen[1]}", retrying=True)
+                await anyio.sleep(0.2)
+
+    async def __aexit__(self, *exc_info: object) -> bool | None:
+        stack, self._stack = self._stack, None
+        if stack is None:
+            return None
+        try:
+            return await stack.__aexit__(*split_exc_info(exc_info))
+        finally:
+            self.log.info("node.stopped")
