@@ -18,6 +18,7 @@ cancelling the caller cancels every task the team started.
 from __future__ import annotations
 
 import random
+import secrets
 import shutil
 import tempfile
 import time
@@ -172,7 +173,8 @@ class Team:
         """Run every task of ``graph`` once, through the consensus gate; return the report."""
         cluster = self._require_cluster()
         self._runs += 1
-        run_id = f"run-{self.seed}-{self._runs}-{self.rng.getrandbits(24):06x}"
+        # Unique across processes, so runs/<id>/ never mixes two runs' events.
+        run_id = f"run-{time.strftime('%Y%m%d-%H%M%S')}-s{self.seed}-{self._runs}-{secrets.token_hex(3)}"
         assert self._workspace_root is not None
         workspace = Workspace(self._workspace_root / run_id)
         _install_tests(graph, workspace)
