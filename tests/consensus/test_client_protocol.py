@@ -5,8 +5,6 @@ test_processes.py."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -32,32 +30,14 @@ from consensus.remote_client import RemoteClient, parse_address
 from consensus.world import Applied, Cas, Get, Proposal, Put, Rejected
 from transports import Backoff, open_connection
 
+from .ports import free_ports
+
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 SECRET = b"client-protocol-test-secret"
 IDS = ("a", "b", "c")
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports that are free now, below the ephemeral range (so no outgoing connection takes one
-    while its node is down), starting at an offset from the pid so parallel runs do not collide."""
-    ports: list[int] = []
-    port = 20000 + (os.getpid() * 7919) % 10000
-    while len(ports) < count:
-        port += 1
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        ports.append(port)
-    return ports
 
 
 def configs(tmp_path: Path) -> dict[str, NodeConfig]:

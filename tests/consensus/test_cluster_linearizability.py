@@ -23,11 +23,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
 KEYS = ("x", "y")
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def client_loop(
     cluster: LocalCluster, history: History, name: str, rng: random.Random, seconds: float, reads: float
 ) -> None:

@@ -15,11 +15,6 @@ from .kv_machine import KVMachine, cmd
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def test_committed_entries_are_on_disk_on_every_node(tmp_path: Path) -> None:
     async with LocalCluster(3, seed=4, state_machine=KVMachine, storage=lambda n: FileStorage(tmp_path / n)) as c:
         node = c.node(await c.wait_for_leader())

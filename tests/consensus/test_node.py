@@ -16,11 +16,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 TRANSPORTS = ["memory", "tcp"]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def cluster(kind: str, size: int = 3, seed: int = 1) -> LocalCluster:
     return LocalCluster(size, seed=seed, transport=kind, state_machine=KVMachine)
 

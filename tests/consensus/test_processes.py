@@ -15,7 +15,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -32,6 +31,8 @@ from consensus.remote_client import RemoteClient
 from consensus.testing import History, KVModel, check_linearizable
 from transports import Backoff, HandshakeError, open_connection
 
+from .ports import free_ports
+
 pytestmark = [pytest.mark.timeout(120)]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,26 +42,6 @@ SHARED_KEYS = ("x", "y")
 CRASH_RUNS: list[str] = []
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports that are free now, below the ephemeral range (an outgoing connection could otherwise take a
-    killed node's port before it restarts), from an offset of the pid so that parallel runs differ."""
-    ports: list[int] = []
-    port = 20000 + (os.getpid() * 7919 + 5000) % 10000
-    while len(ports) < count:
-        port += 1
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        ports.append(port)
-    return ports
 
 
 def _registered(command: str) -> bool:
@@ -92,7 +73,7 @@ class ProcessCluster:
     def __init__(self, root: Path, *, seed: int = 0) -> None:
         self.root = root
         self.seed = seed
-        self.ports = dict(zip(IDS, free_ports(len(IDS))))
+        self.ports = dict(zip(IDS, free_ports(len(IDS), offset=5000)))
         self.secret = secrets.token_hex(16).encode()
         self.secret_file = root / "secret"
         self.secret_file.write_bytes(b"  " + self.secret + b"\n")  # surrounding whitespace is stripped
@@ -456,7 +437,7 @@ def test_kv_command_line_end_to_end(shared: ProcessCluster, capsys: pytest.Captu
     assert (got.returncode, json.loads(got.stdout)) == (0, {"workers": 3}), got.stderr
     mismatch = kv(shared, "cas", "cfg", "1", "2")
     assert (mismatch.returncode, mismatch.stdout) == (1, 'mismatch: found {"workers":3}\n'), mismatch.stderr
-    [port] = free_ports(1)
+    [port] = free_ports(1, offset=5000)
     down = kv(shared, "get", "cfg", cluster=f"a=127.0.0.1:{port}", timeout=1.0)
     assert down.returncode == 3
     assert "no answer from the cluster" in down.stderr and f"127.0.0.1:{port}" in down.stderr, down.stderr

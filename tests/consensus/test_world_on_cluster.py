@@ -11,11 +11,6 @@ from consensus.world import AcquireLock, Applied, CheckFence, Put, Proposal, Rej
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def converged(cluster: LocalCluster, index: int) -> None:
     with anyio.fail_after(10):
         while any(n.applied_index < index for n in cluster.nodes.values()):

@@ -6,7 +6,6 @@ on random DAGs, against brute-force references written independently here.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable

@@ -31,11 +31,6 @@ local = pytest.mark.local
 HELLO = [{"role": "user", "content": "Say hello in one short sentence."}]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"  # litellm runs on asyncio only
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalServer]:
     require_local_stack()

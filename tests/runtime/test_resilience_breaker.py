@@ -11,11 +11,6 @@ from .test_resilience_doubles import Events, FakeClock
 pytestmark = pytest.mark.timeout(30)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def ok() -> str:
     await anyio.lowlevel.checkpoint()
     return "ok"

@@ -11,11 +11,6 @@ from .test_resilience_doubles import Events, FakeClock, ScriptedModel, completio
 pytestmark = pytest.mark.timeout(30)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 MSGS = [{"role": "user", "content": "hi"}]
 
 

@@ -24,11 +24,6 @@ from .test_resilience_doubles import Events, FakeClock
 pytestmark = pytest.mark.timeout(30)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 class Failing:
     """A call that raises ``errors`` in order (the last repeats forever if ``forever``), then returns "done"."""
 

@@ -12,11 +12,6 @@ from .test_resilience_doubles import Events, FakeClock, FlakyModel, ScriptedMode
 pytestmark = pytest.mark.timeout(30)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 MSGS = [{"role": "user", "content": "hi"}]
 
 

@@ -13,11 +13,6 @@ from .test_resilience_doubles import Events, ScriptedModel
 pytestmark = pytest.mark.timeout(30)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 class Person(BaseModel):
     name: str
     age: int

@@ -13,11 +13,6 @@ from .test_resilience_doubles import Events, SlowModel
 pytestmark = pytest.mark.timeout(30)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 async def test_expiry_becomes_a_retryable_model_timeout_and_cancels_the_call() -> None:
     events = Events()

@@ -27,11 +27,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 FAST = Latency(time_scale=1e-4)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def prompt(i: int) -> list[dict[str, str]]:
     return [{"role": "system", "content": "You are agent-7."}, {"role": "user", "content": f"task {i}: do it"}]
 

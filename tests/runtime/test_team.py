@@ -28,11 +28,6 @@ from .team_support import (
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def team(tmp_path: Path, **kwargs: Any) -> Team:
     kwargs.setdefault("model", model())
     kwargs.setdefault("settings", SETTINGS)

@@ -76,11 +76,6 @@ def cli(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 # -- run_tests ----------------------------------------------------------------------
 
 

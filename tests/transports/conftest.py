@@ -19,11 +19,6 @@ Cluster = Callable[..., AbstractAsyncContextManager[dict[str, TcpTransport]]]
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def secret() -> bytes:
     return SECRET
 
