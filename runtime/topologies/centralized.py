@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from consensus.world import Applied, Cas, TaskStatus
 
-from ..agent import Agent
+from ..agent import Agent, Outcome
 from ..messaging import MessageKind
 from .common import end_if_finished, reserve_backup, straggler
 
@@ -33,10 +33,16 @@ async def run_worker(agent: Agent, orchestrator: Callable[[], str | None]) -> No
             await agent.mailbox.send(target, kind, task)
 
     agent.notify = tell_orchestrator
+    settled: set[str] = set()  # done or taken by another: a late ASSIGN for these is stale
     while not ctx.ended.is_set():
         messages = await agent.mailbox.wait(ctx.settings.poll_s)
-        work = [(m.task, m.kind is MessageKind.BACKUP) for m in messages if m.kind in (MessageKind.ASSIGN, MessageKind.BACKUP) and m.task]
+        work = [
+            (m.task, m.kind is MessageKind.BACKUP)
+            for m in messages
+            if m.kind in (MessageKind.ASSIGN, MessageKind.BACKUP) and m.task and m.task not in settled
+        ]
         if not work:
+            # The assignment is committed before its ASSIGN is sent: a lost message costs a poll.
             view = await ctx.read_view(agent.client, assignments=True)
             if end_if_finished(agent, view):
                 return
@@ -44,7 +50,8 @@ async def run_worker(agent: Agent, orchestrator: Callable[[], str | None]) -> No
         for task, backup in work:
             if ctx.ended.is_set():
                 return
-            await agent.attempt(task, backup=backup)
+            if await agent.attempt(task, backup=backup) in (Outcome.DONE, Outcome.LOST):
+                settled.add(task)
 
 
 async def run_orchestrator(agent: Agent, is_leader: Callable[[], bool], workers: list[str]) -> None:

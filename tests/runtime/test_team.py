@@ -41,9 +41,12 @@ def workspace_of(tmp_path: Path, run_id: str) -> Path:
 
 @pytest.mark.parametrize("topology,size", [("single", 1), ("preassigned", 3), ("centralized", 3), ("decentralized", 3)])
 async def test_every_topology_completes_every_task_once_with_correct_files(tmp_path: Path, topology: str, size: int) -> None:
-    async with team(tmp_path, size=size, topology=topology) as t:
+    no_backups = SETTINGS.model_copy(update={"backup_after": None})
+    async with team(tmp_path, size=size, topology=topology, settings=no_backups) as t:
         report = await t.run(GRAPH, timeout=90)
     assert report.status is RunStatus.COMPLETED, report.detail
+    if topology != "decentralized":  # nobody races for a task: no claim is ever refused
+        assert report.conflicts_rejected == {}, report.conflicts_rejected
     assert report.tasks_done == len(GRAPH.tasks) and report.tasks_failed == 0
     assert report.tests_passed > 0 and report.model_calls >= len(GRAPH.tasks)
     assert report.concurrent_writes == 0 and report.fenced_writes == 0
