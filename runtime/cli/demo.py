@@ -43,7 +43,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--transport", default="memory", choices=["memory", "tcp"])
     p.add_argument("--bug-rate", type=float, default=0.1, help="share of simulated replies that are buggy on purpose")
-    p.add_argument("--fail-rate", type=float, default=0.05, help="share of simulated calls that fail (retryable)")
+    p.add_argument("--fail-rate", type=float, default=0.1, help="share of simulated calls that fail (retryable)")
     p.add_argument("--no-baseline", action="store_true", help="skip the single-agent run (no speedup)")
     p.add_argument("--runs-dir", default="runs", help="where runs/<id>/events.jsonl go (default ./runs)")
     p.add_argument("--json", action="store_true", help="print the reports as JSON instead of tables")
