@@ -182,6 +182,8 @@ def _summary(team: RunReport) -> str:
         lines.append(f"[bold]speedup {team.speedup:.2f}×[/] with {team.agents} agents against one · {bounds}")
     else:
         lines.append(bounds)
+    if team.status.value != "completed":
+        lines.append(f"[red]{team.status.value}:[/] {team.detail}")
     if team.events_path:
         lines.append(f"events: {team.events_path}")
     return "\n".join(lines)
