@@ -16,7 +16,9 @@ def end_if_finished(agent: Agent, view: CommittedView) -> bool:
     if not view.finished:
         return False
     if view.failed:
-        agent.ctx.end(RunStatus.FAILED, f"tasks failed for good: {sorted(view.failed)}")
+        reasons = "; ".join(f"{task}: {error}" for task, error in sorted(view.failed.items())[:3])
+        blocked = len(view.blocked()) - len(view.failed)
+        agent.ctx.end(RunStatus.FAILED, f"{len(view.failed)} task(s) failed for good, blocking {blocked}: {reasons}")
     else:
         agent.ctx.end(RunStatus.COMPLETED)
     return True

@@ -243,3 +243,24 @@ def test_bad_team_arguments_say_what_to_fix() -> None:
 async def test_run_outside_the_context_manager_is_a_clear_error() -> None:
     with pytest.raises(TeamError, match="async with Team"):
         await Team(size=1, topology="single").run(GRAPH)
+
+
+async def test_a_task_that_never_passes_fails_for_good_and_the_run_says_which_and_why(tmp_path: Path) -> None:
+    from runtime.suites import FileEdit, FileReply
+
+    good = make_responder(SUITE, seed=1)
+    broken = FileReply(files=[FileEdit(path=p, content=c) for p, c in SUITE.buggy("tokenize").items()]).to_text()
+
+    def responder(messages: list[Any]) -> str:
+        return broken if any("TASK-ID: tokenize" in m.content for m in messages) else good(messages)
+
+    settings = SETTINGS.model_copy(update={"max_task_attempts": 2, "test_repairs": 1})
+    async with team(tmp_path, size=2, topology="decentralized", model=model(responder=responder), settings=settings) as t:
+        report = await t.run(GRAPH, timeout=90)
+    assert report.status is RunStatus.FAILED
+    assert "tokenize: the tests of task 'tokenize' still fail" in report.detail
+    blocked = {"tokenize", "counts", "ngrams", "tfidf", "similarity", "keywords", "summarize", "report"}
+    assert report.tasks_done == len(GRAPH.tasks) - len(blocked)
+    events = events_of(report)
+    assert sum(1 for e in events if e["event"] == "attempt_failed" and e["task"] == "tokenize") == 2
+    assert not any(e["event"] == "claim" and e["task"] in blocked - {"tokenize"} for e in events)
