@@ -2,8 +2,9 @@
 
 - ``RaftCore`` (``raft.py``): the protocol, with no I/O, clock or asyncio.
 - ``Ready`` (``ready.py``): the work the caller does after each input.
-- ``Storage`` / ``MemoryStorage`` (``storage.py``): the durable log the core reads;
-  ``FileStorage`` (``file_storage.py``) keeps it on disk with checksums and fsync.
+- ``Storage`` / ``MemoryStorage`` (``storage.py``): the durable log (and the
+  snapshot it is compacted behind) the core reads; ``FileStorage``
+  (``file_storage.py``) keeps them on disk with checksums and fsync.
 - ``encode`` / ``decode`` (``codec.py``): messages to and from bytes.
 - ``consensus.testing``: the seeded simulator, invariant checks and the
   linearizability checker, for this library and for your own state machines.
@@ -21,9 +22,17 @@ from .client_protocol import NodeStatus, ServerError
 from .client_server import ClientServer
 from .codec import decode, encode
 from .config import RaftConfig
-from .errors import CompactedError, ConsensusError, DecodeError, NotLeader, ProposalDropped, StorageError
-from .file_storage import CorruptHardStateError, CorruptLogError, FileStorage
-from .messages import Entry, EntryKind, HardState, Message, MessageType, NodeId
+from .errors import (
+    CompactedError,
+    ConsensusError,
+    DecodeError,
+    NotLeader,
+    ProposalDropped,
+    ProposalOutcomeUnknown,
+    StorageError,
+)
+from .file_storage import CorruptHardStateError, CorruptLogError, CorruptSnapshotError, FileStorage
+from .messages import Entry, EntryKind, HardState, Message, MessageType, NodeId, Snapshot, SnapshotMeta
 from .process import NodeConfig, NodeConfigError, NodeProcess
 from .raft import RaftCore
 from .ready import Ready, Role, SoftState
@@ -39,6 +48,7 @@ __all__ = [
     "ConsensusError",
     "CorruptHardStateError",
     "CorruptLogError",
+    "CorruptSnapshotError",
     "DecodeError",
     "Entry",
     "EntryKind",
@@ -55,6 +65,7 @@ __all__ = [
     "NodeUnreachable",
     "NotLeader",
     "ProposalDropped",
+    "ProposalOutcomeUnknown",
     "RaftConfig",
     "RaftCore",
     "Ready",
@@ -62,6 +73,8 @@ __all__ = [
     "Role",
     "ServerError",
     "SessionClient",
+    "Snapshot",
+    "SnapshotMeta",
     "SoftState",
     "Storage",
     "StorageError",

@@ -6,11 +6,20 @@ Layout (big-endian)::
     | reject u8 | reject_hint u64 | context u64
     | src_len u8 | src utf-8 | dst_len u8 | dst utf-8
     | n_entries u32 | n x (term u64 | index u64 | kind u8 | len u32 | data)
+    [ | offset u64 | done u8 | n_voters u8 | n_voters x (len u8 | utf-8)
+      | data_len u32 | data ]                       only for Snap and SnapResp
+
+The bracketed snapshot section follows the entries of an InstallSnapshot
+chunk (Snap) and of its acknowledgement (SnapResp), and of no other type,
+so every other message is laid out byte for byte as before it existed.
 
 ``decode`` checks every length against the bytes present before reading,
 every enum value, and the shape an AppendEntries must have (consecutive
-indexes after ``index``, non-decreasing terms no newer than the message),
-so the core never sees a malformed message. Anything wrong raises
+indexes after ``index``, non-decreasing terms no newer than the message)
+and a snapshot chunk must have (a snapshot entry ``log_term/index`` of at
+least 1/1 and no newer than the message, distinct non-empty voters; a
+SnapResp carries no data, voters or ``done``), so the core never sees a
+malformed message. Anything wrong raises
 ``DecodeError`` naming the problem.
 """
 
@@ -25,6 +34,8 @@ VERSION = 1
 _HEAD = struct.Struct(">BBQQQQBQQ")
 _ENTRY = struct.Struct(">QQBI")
 _COUNT = struct.Struct(">I")
+_SNAP = struct.Struct(">QBB")  # offset, done, n_voters
+_SNAP_TYPES = (MessageType.SNAP, MessageType.SNAP_RESP)
 _MAX_ID = 255
 _TYPES = {int(t): t for t in MessageType}
 _KINDS = {int(k): k for k in EntryKind}
@@ -47,6 +58,20 @@ def encode(m: Message) -> bytes:
     for e in m.entries:
         parts.append(_ENTRY.pack(e.term, e.index, e.kind, len(e.data)))
         parts.append(e.data)
+    if m.type in _SNAP_TYPES:
+        if len(m.voters) > 255:
+            raise ValueError(f"a snapshot names at most 255 voters, got {len(m.voters)}")
+        parts.append(_SNAP.pack(m.offset, m.done, len(m.voters)))
+        for v in m.voters:
+            vb = v.encode()
+            if not 0 < len(vb) <= _MAX_ID:
+                raise ValueError(f"voter ids must be 1..{_MAX_ID} bytes of UTF-8, got {v!r}")
+            parts.append(bytes((len(vb),)))
+            parts.append(vb)
+        parts.append(_COUNT.pack(len(m.data)))
+        parts.append(bytes(m.data))
+    elif m.offset or m.done or m.data or m.voters:
+        raise ValueError(f"only Snap and SnapResp messages carry offset, done, data or voters, not {m.type.label}")
     return b"".join(parts)
 
 
@@ -88,13 +113,64 @@ def _decode(buf: memoryview) -> Message:
         _need(buf, pos, size, f"data of entry {e_index}")
         entries.append(Entry(e_term, e_index, bytes(buf[pos : pos + size]), _KINDS[kind]))
         pos += size
+    msg_type = _TYPES[mtype]
+    offset, done, data = 0, False, b""
+    voters: tuple[str, ...] = ()
+    if msg_type in _SNAP_TYPES:
+        offset, done, voters, data, pos = _read_snapshot_section(buf, pos)
     if pos != len(buf):
         raise DecodeError(f"{len(buf) - pos} trailing bytes after the message")
-    msg_type = _TYPES[mtype]
     _check_entries(msg_type, term, log_term, index, entries)
+    if msg_type is MessageType.SNAP:
+        _check_snap(term, log_term, index, voters)
+    elif msg_type is MessageType.SNAP_RESP and (done or voters or data):
+        raise DecodeError("a SnapResp carries no done flag, voters or data")
     return Message(
-        msg_type, src, dst, term, log_term, index, commit, tuple(entries), bool(reject), hint, context
+        msg_type,
+        src,
+        dst,
+        term,
+        log_term,
+        index,
+        commit,
+        tuple(entries),
+        bool(reject),
+        hint,
+        context,
+        offset,
+        done,
+        data,
+        voters,
     )
+
+
+def _read_snapshot_section(buf: memoryview, pos: int) -> tuple[int, bool, tuple[str, ...], bytes, int]:
+    _need(buf, pos, _SNAP.size, "snapshot section")
+    offset, done, n_voters = _SNAP.unpack_from(buf, pos)
+    pos += _SNAP.size
+    if done > 1:
+        raise DecodeError(f"done flag must be 0 or 1, got {done}")
+    voters: list[str] = []
+    for i in range(n_voters):
+        voter, pos = _read_id(buf, pos, f"voter {i}")
+        voters.append(voter)
+    _need(buf, pos, _COUNT.size, "snapshot data length")
+    (size,) = _COUNT.unpack_from(buf, pos)
+    pos += _COUNT.size
+    _need(buf, pos, size, "snapshot data")
+    data = bytes(buf[pos : pos + size])
+    return offset, bool(done), tuple(voters), data, pos + size
+
+
+def _check_snap(term: int, log_term: int, index: int, voters: tuple[str, ...]) -> None:
+    if index == 0 or log_term == 0:
+        raise DecodeError(f"a snapshot chunk must name a snapshot entry of at least 1/1, got {log_term}/{index}")
+    if log_term > term:
+        raise DecodeError(f"snapshot term {log_term} is newer than the message term {term}")
+    if not voters:
+        raise DecodeError("a snapshot chunk must name the snapshot's voters")
+    if len(set(voters)) != len(voters):
+        raise DecodeError(f"snapshot voters repeat: {list(voters)}")
 
 
 def _read_id(buf: memoryview, pos: int, what: str) -> tuple[str, int]:

@@ -10,6 +10,11 @@ class RaftConfig(BaseModel):
 
     The election timeout is drawn uniformly from
     ``[election_timeout_min, election_timeout_max)`` each time it is reset.
+
+    ``snapshot_threshold`` is read by the driver (``RaftNode``, the
+    ``Simulation``), which snapshots the state machine and asks the core to
+    compact; ``snapshot_chunk_bytes`` sizes the chunks a leader sends a
+    follower that is behind its compacted log.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -21,6 +26,23 @@ class RaftConfig(BaseModel):
     check_quorum: bool = Field(True, description="a leader that has not heard from a majority within an election timeout steps down")
     max_entries_per_msg: int = Field(64, ge=1, description="at most this many entries in one AppendEntries")
     max_inflight_msgs: int = Field(256, ge=1, description="AppendEntries in flight to one follower before the leader pauses")
+    snapshot_threshold: int | None = Field(
+        10_000,
+        ge=0,
+        description=(
+            "snapshot the state machine and compact the log once this many entries were applied since the "
+            "last snapshot; None or 0 never snapshots (the log then grows without bound)"
+        ),
+    )
+    snapshot_chunk_bytes: int = Field(
+        64 * 1024,
+        ge=1,
+        le=1024 * 1024,
+        description=(
+            "bytes of snapshot per InstallSnapshot message; keep it well under the transport's frame limit "
+            "(4 MiB for TcpTransport by default)"
+        ),
+    )
 
     @model_validator(mode="after")
     def _check_timing(self) -> RaftConfig:

@@ -25,6 +25,15 @@ class ProposalDropped(ConsensusError):
     """The leader refused the proposal (for example during a leadership transfer); retry."""
 
 
+class ProposalOutcomeUnknown(ProposalDropped):
+    """The node installed a leader's snapshot that covers the proposal's index.
+
+    The snapshot does not say whose entry it holds there, so the proposal
+    may or may not have taken effect. Retry with the same ``(client_id,
+    seq)``: sessions make the retry apply at most once.
+    """
+
+
 class DecodeError(ConsensusError, ValueError):
     """Bytes from the network (or disk) are not a valid encoded message."""
 

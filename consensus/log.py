@@ -6,6 +6,14 @@ caller saves them from ``Ready`` and ``stable_to`` then drops them from the
 suffix. A follower's conflicting entries may lie in either part, so the
 unstable suffix can start *before* the storage's last index; it then shadows
 the stored entries from its offset on.
+
+A snapshot received from a leader is unstable too (etcd's
+``unstable.snapshot``): ``restore`` resets the log to it, so that the
+snapshot's index and term answer ``term`` and ``first_index`` moves past it,
+while storage still holds the old log until the caller saves the Ready that
+carries the snapshot; ``stable_snap_to`` then forgets it here. Until then no
+committed entries are handed out: the state machine must be restored from
+the snapshot first.
 """
 
 from __future__ import annotations
@@ -14,16 +22,17 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from .errors import CompactedError, StorageError
-from .messages import Entry
+from .messages import Entry, Snapshot
 from .storage import Storage
 
 
 @dataclass(slots=True)
 class Unstable:
-    """Entries not yet saved: ``entries[i].index == offset + i``."""
+    """Entries (and a leader's snapshot) not yet saved: ``entries[i].index == offset + i``."""
 
     offset: int
     entries: list[Entry] = field(default_factory=list)
+    snapshot: Snapshot | None = None
 
     def last_index(self) -> int | None:
         return self.offset + len(self.entries) - 1 if self.entries else None
@@ -31,7 +40,18 @@ class Unstable:
     def term(self, index: int) -> int | None:
         if self.entries and self.offset <= index < self.offset + len(self.entries):
             return self.entries[index - self.offset].term
+        if self.snapshot is not None and index == self.snapshot.index:
+            return self.snapshot.term
         return None
+
+    def restore(self, snap: Snapshot) -> None:
+        self.offset = snap.index + 1
+        self.entries = []
+        self.snapshot = snap
+
+    def stable_snap_to(self, index: int) -> None:
+        if self.snapshot is not None and self.snapshot.index == index:
+            self.snapshot = None
 
     def stable_to(self, index: int, term: int) -> None:
         """Entries up to ``index`` (with ``term``) were saved; forget them.
@@ -71,11 +91,27 @@ class RaftLog:
     # -- reading -----------------------------------------------------------
 
     def first_index(self) -> int:
+        if self.unstable.snapshot is not None:
+            return self.unstable.snapshot.index + 1
         return self.storage.first_index()
 
     def last_index(self) -> int:
         u = self.unstable.last_index()
-        return u if u is not None else self.storage.last_index()
+        if u is not None:
+            return u
+        if self.unstable.snapshot is not None:
+            return self.unstable.snapshot.index
+        return self.storage.last_index()
+
+    def snapshot(self) -> Snapshot:
+        """The newest snapshot: a received one not yet saved, else the stored one."""
+        if self.unstable.snapshot is not None:
+            return self.unstable.snapshot
+        return self.storage.snapshot()
+
+    def pending_snapshot(self) -> Snapshot | None:
+        """A leader's snapshot that the caller has yet to save and restore."""
+        return self.unstable.snapshot
 
     def term(self, index: int) -> int:
         """Term at ``index``; 0 for an index past the end or before the log."""
@@ -120,11 +156,14 @@ class RaftLog:
         return list(self.unstable.entries)
 
     def next_committed(self) -> list[Entry]:
-        """Committed entries not yet handed out for applying."""
+        """Committed entries not yet handed out for applying (none while a
+        received snapshot waits to be restored: it comes first)."""
+        if not self.has_next_committed():
+            return []
         return self.slice(self.applied + 1, self.committed + 1)
 
     def has_next_committed(self) -> bool:
-        return self.committed > self.applied
+        return self.unstable.snapshot is None and self.committed > self.applied
 
     def is_up_to_date(self, last_index: int, last_term: int) -> bool:
         """Raft §5.4.1: compare last terms first, then last indexes."""
@@ -188,6 +227,15 @@ class RaftLog:
             return True
         return False
 
+    def restore(self, snap: Snapshot) -> None:
+        """Reset the log to a leader's snapshot: every entry is discarded, the
+        snapshot's index is committed, and the state machine will be restored
+        from it (the caller does that from the Ready, before applying more)."""
+        if snap.index <= self.committed:
+            raise AssertionError(f"snapshot {snap.meta} is not ahead of the commit index {self.committed}")
+        self.committed = snap.index
+        self.unstable.restore(snap)
+
     def applied_to(self, index: int) -> None:
         if index > self.committed or index < self.applied:
             raise AssertionError(f"applied {index} outside [{self.applied}, {self.committed}]")
@@ -195,3 +243,6 @@ class RaftLog:
 
     def stable_to(self, index: int, term: int) -> None:
         self.unstable.stable_to(index, term)
+
+    def stable_snap_to(self, index: int) -> None:
+        self.unstable.stable_snap_to(index)

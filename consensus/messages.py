@@ -28,6 +28,8 @@ class MessageType(enum.IntEnum):
     HEARTBEAT = 7
     HEARTBEAT_RESP = 8
     TIMEOUT_NOW = 9
+    SNAP = 10  # InstallSnapshot: one chunk of the leader's snapshot
+    SNAP_RESP = 11  # a follower's acknowledgement of the chunks it holds
 
     @property
     def label(self) -> str:
@@ -40,6 +42,7 @@ class MessageType(enum.IntEnum):
             MessageType.PRE_VOTE_RESP,
             MessageType.APPEND_RESP,
             MessageType.HEARTBEAT_RESP,
+            MessageType.SNAP_RESP,
         )
 
 
@@ -53,6 +56,8 @@ _LABELS = {
     MessageType.HEARTBEAT: "Heartbeat",
     MessageType.HEARTBEAT_RESP: "HeartbeatResp",
     MessageType.TIMEOUT_NOW: "TimeoutNow",
+    MessageType.SNAP: "Snap",
+    MessageType.SNAP_RESP: "SnapResp",
 }
 
 
@@ -82,6 +87,45 @@ class HardState:
 
 
 @dataclass(frozen=True, slots=True)
+class SnapshotMeta:
+    """Where a snapshot sits in the log: it stands for entries ``1..index``.
+
+    ``term`` is the term of entry ``index``; ``voters`` is the configuration
+    the snapshot was taken in (sorted). ``index == 0`` means "no snapshot".
+    """
+
+    index: int = 0
+    term: int = 0
+    voters: tuple[NodeId, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.term}/{self.index}"
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A state machine's state after applying entries ``1..meta.index``, as bytes."""
+
+    meta: SnapshotMeta = field(default_factory=SnapshotMeta)
+    data: bytes = b""
+
+    @property
+    def index(self) -> int:
+        return self.meta.index
+
+    @property
+    def term(self) -> int:
+        return self.meta.term
+
+    def is_empty(self) -> bool:
+        return self.meta.index == 0
+
+    def __str__(self) -> str:
+        voters = ",".join(self.meta.voters) or "-"
+        return f"snapshot {self.meta} voters={voters} {len(self.data)} bytes"
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """One Raft RPC.
 
@@ -95,6 +139,15 @@ class Message:
       tell the leader where to probe next (fast backtracking).
     - Heartbeat/HeartbeatResp: ``commit`` and an opaque ``context`` that
       ReadIndex uses to confirm leadership.
+    - Snap (InstallSnapshot, one chunk): ``index``/``log_term`` are the
+      snapshot's last included entry, ``voters`` its configuration,
+      ``data`` the bytes at ``offset`` of the snapshot, ``done`` marks the
+      last chunk; ``commit`` is the leader's commit index.
+    - SnapResp: ``index`` names the snapshot and ``offset`` how many of its
+      bytes the follower holds (the leader sends on from there); ``reject``
+      says the follower dropped what it had (an out-of-order chunk), so the
+      leader starts over at ``offset`` 0. A follower that installed the
+      snapshot, or needs none, answers with an AppResp instead.
     """
 
     type: MessageType
@@ -108,6 +161,10 @@ class Message:
     reject: bool = False
     reject_hint: int = 0
     context: int = 0
+    offset: int = 0
+    done: bool = False
+    data: bytes = b""
+    voters: tuple[NodeId, ...] = ()
 
     def __str__(self) -> str:
         t = self.type
@@ -127,6 +184,14 @@ class Message:
             ctx = f" ctx={self.context}" if self.context else ""
             commit = f" commit={self.commit}" if t is MessageType.HEARTBEAT else ""
             return f"{head}{commit}{ctx}"
+        if t is MessageType.SNAP:
+            last = "done" if self.done else "more"
+            return (
+                f"{head} snap={self.log_term}/{self.index} commit={self.commit} "
+                f"offset={self.offset} bytes={len(self.data)} {last}"
+            )
+        if t is MessageType.SNAP_RESP:
+            return f"{head} snap index={self.index}{' reject' if self.reject else ''} offset={self.offset}"
         return head
 
 

@@ -6,6 +6,15 @@ into the core; everything else sends it events. The driver drains every
 event that is waiting before it processes one Ready, so many concurrent
 proposals become one save and one AppendEntries per follower. Each Ready is
 handled in the core's order: persist, then send, then apply.
+
+Snapshots: on start the state machine is restored from the storage's
+snapshot (if any) before the log after it is applied. Once
+``config.snapshot_threshold`` entries were applied since the last snapshot,
+the driver takes ``state_machine.snapshot()``, has the core describe it
+(``core.compact``) and stores it with ``storage.save_snapshot`` (off the
+event loop for a blocking storage), which compacts the log. A snapshot
+installed from the leader arrives in a Ready: it is saved with that Ready
+and the state machine is restored from it before later entries apply.
 """
 
 from __future__ import annotations
@@ -25,8 +34,8 @@ from transports import Transport, TransportError
 
 from .codec import decode, encode
 from .config import RaftConfig
-from .errors import ConsensusError, DecodeError, NotLeader, ProposalDropped
-from .messages import Entry, EntryKind, Message, NodeId
+from .errors import ConsensusError, DecodeError, NotLeader, ProposalDropped, ProposalOutcomeUnknown
+from .messages import Entry, EntryKind, Message, NodeId, Snapshot
 from .raft import RaftCore
 from .read_only import ReadState
 from .ready import Ready, Role, SoftState
@@ -129,6 +138,11 @@ class RaftNode:
         self.state_machine = state_machine
         self._clock = clock
         self._core = RaftCore(node_id, peers, storage, self.config, random.Random(seed))
+        snap = storage.snapshot()
+        if not snap.is_empty():
+            # Restart = snapshot + log suffix: the core hands out entries after it.
+            state_machine.restore(snap.data)
+        self._snapshot_index = snap.index
         self._events_tx, self._events_rx = anyio.create_memory_object_stream[object](inbox_size)
         self._proposals: dict[int, _Pending] = {}
         self._reads: dict[int, _Pending] = {}
@@ -185,6 +199,11 @@ class RaftNode:
     @property
     def applied_index(self) -> int:
         return self._applied
+
+    @property
+    def snapshot_index(self) -> int:
+        """The last index covered by this node's stored snapshot (0 if none)."""
+        return self._snapshot_index
 
     def status(self) -> dict[str, object]:
         return {**self._core.status(), "pending_proposals": len(self._proposals), "pending_reads": len(self._reads)}
@@ -307,10 +326,12 @@ class RaftNode:
         core = self._core
         while core.has_ready():
             rd = core.ready()
-            if rd.hard_state is not None or rd.entries:
+            if rd.hard_state is not None or rd.entries or rd.snapshot is not None:
                 await self._persist(rd)
             for m in rd.messages:
                 await self._send(m)
+            if rd.snapshot is not None:
+                self._install(rd.snapshot)
             for entry in rd.committed_entries:
                 self._apply(entry)
             if rd.soft_state is not None:
@@ -319,14 +340,44 @@ class RaftNode:
                 self._on_read_state(rs)
             core.advance()
             self._serve_reads()
+            await self._maybe_snapshot()
 
     async def _persist(self, rd: Ready) -> None:
         if getattr(self.storage, "blocking_io", False):
             # Disk writes and fsync run off the event loop; events queue up
             # meanwhile and the next Ready batches them (group commit).
-            await anyio.to_thread.run_sync(self.storage.save, rd.hard_state, rd.entries)
+            await anyio.to_thread.run_sync(self.storage.save, rd.hard_state, rd.entries, rd.snapshot)
         else:
-            self.storage.save(rd.hard_state, rd.entries)
+            self.storage.save(rd.hard_state, rd.entries, rd.snapshot)
+
+    def _install(self, snap: Snapshot) -> None:
+        """Restore the state machine from a leader's snapshot (already saved)."""
+        self.state_machine.restore(snap.data)
+        self._applied = self._snapshot_index = snap.index
+        self.log.info("raft.snapshot_installed", index=snap.index, term=snap.term, bytes=len(snap.data))
+        # Whose entries the snapshot holds at these indexes it does not say.
+        covered = [i for i in self._proposals if i <= snap.index]
+        for i in covered:
+            self._proposals.pop(i).fail(
+                ProposalOutcomeUnknown(
+                    f"entry {i} is covered by a snapshot from the leader; it may or may not have taken effect,"
+                    " retry with the same (client_id, seq)"
+                )
+            )
+
+    async def _maybe_snapshot(self) -> None:
+        """Snapshot the state machine and compact the log past the threshold."""
+        threshold = self.config.snapshot_threshold
+        applied = self._core.applied_index
+        if not threshold or applied - self._snapshot_index < threshold:
+            return
+        snap = self._core.compact(applied, self.state_machine.snapshot())
+        if getattr(self.storage, "blocking_io", False):
+            await anyio.to_thread.run_sync(self.storage.save_snapshot, snap)
+        else:
+            self.storage.save_snapshot(snap)
+        self._snapshot_index = snap.index
+        self.log.info("raft.snapshot_taken", index=snap.index, term=snap.term, bytes=len(snap.data))
 
     async def _send(self, m: Message) -> None:
         try:

@@ -1,4 +1,4 @@
-"""The leader's view of one follower: probe or replicate (etcd's Progress).
+"""The leader's view of one follower: probe, replicate or snapshot (etcd's Progress).
 
 - PROBE: the leader does not know where the follower's log matches. It
   sends one AppendEntries and waits for the answer (or a heartbeat
@@ -6,6 +6,13 @@
 - REPLICATE: the logs matched at ``match``. The leader streams entries
   optimistically, advancing ``next`` as it sends, with at most
   ``max_inflight`` messages outstanding.
+
+- SNAPSHOT: the follower needs entries the leader has compacted away.
+  The leader sends its snapshot ``pending_snapshot`` in chunks, one at a
+  time: ``snap_offset`` is how many bytes the follower has acknowledged.
+  No AppendEntries go out meanwhile. Once the follower acknowledges an
+  index the log can continue from (it installed the snapshot, or caught up
+  some other way), the leader probes from there and replicates.
 
 A reject in REPLICATE drops back to PROBE from ``match + 1``.
 """
@@ -20,6 +27,7 @@ from dataclasses import dataclass, field
 class ProgressState(enum.Enum):
     PROBE = "probe"
     REPLICATE = "replicate"
+    SNAPSHOT = "snapshot"
 
 
 @dataclass(slots=True)
@@ -31,22 +39,42 @@ class Progress:
     probe_sent: bool = False
     recent_active: bool = False
     inflights: deque[int] = field(default_factory=deque)
+    pending_snapshot: int = 0
+    snap_offset: int = 0
 
     def become_probe(self) -> None:
+        if self.state is ProgressState.SNAPSHOT:
+            # Probe from the snapshot on: the follower was at least sent it.
+            self.next = max(self.match + 1, self.pending_snapshot + 1)
+        else:
+            self.next = self.match + 1
         self.state = ProgressState.PROBE
-        self.next = self.match + 1
+        self.pending_snapshot = 0
+        self.snap_offset = 0
         self.probe_sent = False
         self.inflights.clear()
 
     def become_replicate(self) -> None:
         self.state = ProgressState.REPLICATE
         self.next = self.match + 1
+        self.pending_snapshot = 0
+        self.snap_offset = 0
+        self.probe_sent = False
+        self.inflights.clear()
+
+    def become_snapshot(self, index: int) -> None:
+        """Start sending the snapshot whose last included index is ``index``."""
+        self.state = ProgressState.SNAPSHOT
+        self.pending_snapshot = index
+        self.snap_offset = 0
         self.probe_sent = False
         self.inflights.clear()
 
     def is_paused(self) -> bool:
         if self.state is ProgressState.PROBE:
             return self.probe_sent
+        if self.state is ProgressState.SNAPSHOT:
+            return True  # chunks go out on acknowledgements, never as appends
         return len(self.inflights) >= self.max_inflight
 
     def sent_entries(self, last: int | None) -> None:
@@ -71,6 +99,8 @@ class Progress:
 
     def maybe_decr_to(self, rejected: int, match_hint: int) -> bool:
         """A rejection of the probe at ``rejected``; False if it was stale."""
+        if self.state is ProgressState.SNAPSHOT:
+            return False  # an answer to an append sent before the snapshot
         if self.state is ProgressState.REPLICATE:
             if rejected <= self.match:
                 return False  # an old message, overtaken by a later ack

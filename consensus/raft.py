@@ -10,17 +10,33 @@ The protocol follows the Raft paper and thesis as etcd implements it:
 pre-vote (§9.6), check-quorum with leader leases on votes (§6.2 / §4.2.3),
 fast log backtracking, the current-term commit rule (figure 8) and a no-op
 at the start of each term.
+
+Snapshots (§7 of the paper, chapter 5 of the thesis): the caller snapshots
+its state machine at an applied index, ``compact(index, data)`` describes
+that snapshot and the caller stores it with ``storage.save_snapshot``,
+which drops the log behind it. A leader whose follower needs compacted
+entries sends its snapshot in chunks of ``snapshot_chunk_bytes``
+(InstallSnapshot, one chunk in flight; a heartbeat response re-sends the
+outstanding one) with the follower's progress in the SNAPSHOT state. The
+follower assembles the chunks, restarting on an out-of-order chunk or a
+different snapshot, then resets its log to the snapshot; the next Ready
+carries it (``Ready.snapshot``) to save and to restore the state machine
+from before any later entry is applied, and the follower acknowledges the
+snapshot's index so that the leader replicates from there. A snapshot that
+is not ahead of the follower's commit index is ignored and answered with
+that commit index.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from typing import Iterable
 
 from .config import RaftConfig
-from .errors import NotLeader, ProposalDropped
+from .errors import CompactedError, NotLeader, ProposalDropped
 from .log import RaftLog
-from .messages import Entry, EntryKind, HardState, Message, MessageType, NodeId
+from .messages import Entry, EntryKind, HardState, Message, MessageType, NodeId, Snapshot, SnapshotMeta
 from .progress import Progress, ProgressState
 from .quorum import VoteResult, committed_index, majority, vote_result
 from .read_only import ReadOnlyQueue, ReadState
@@ -34,12 +50,22 @@ MT = MessageType
 CAMPAIGN_TRANSFER = 1
 
 
+@dataclass(slots=True)
+class _Assembly:
+    """The chunks of one leader's snapshot received so far, in order."""
+
+    key: tuple[int, int, int]  # leader term, snapshot index, snapshot term
+    voters: tuple[NodeId, ...]
+    data: bytearray = field(default_factory=bytearray)
+
+
 class RaftCore:
     """One Raft replica's protocol state machine.
 
     ``peers`` is the set of voters; ``node_id`` is added if absent.
     ``applied`` is the last index already applied by a state machine that
-    survived a restart (0 if the state machine is rebuilt from the log).
+    survived a restart (0 if the state machine is rebuilt from the log and
+    the storage's snapshot, which the caller restores it from first).
     """
 
     def __init__(
@@ -59,6 +85,13 @@ class RaftCore:
         hs = storage.initial_state()
         self._term = hs.term
         self.vote: NodeId | None = hs.vote
+        if self.log.last_term() > hs.term:
+            # Storage saves entries (or a snapshot) before the hard state; a
+            # crash in between leaves a saved term behind the log's. No vote
+            # of a later term was ever sent (it would have been saved first),
+            # so catching up the term with no vote is safe, and keeps the
+            # terms of the entries this node appends as leader non-decreasing.
+            self._term, self.vote = self.log.last_term(), None
         if hs.commit:
             self.log.commit_to(min(hs.commit, self.log.last_index()))
         if applied:
@@ -79,6 +112,7 @@ class RaftCore:
         self.read_only = ReadOnlyQueue()
         self._reads_waiting: list[int] = []
         self.read_states: list[ReadState] = []
+        self._assembly: _Assembly | None = None
         self._become_follower(self._term, None)
 
     # -- read-only view ----------------------------------------------------
@@ -154,6 +188,34 @@ class RaftCore:
             return
         self._start_read(context)
 
+    def compact(self, index: int, data: bytes) -> Snapshot:
+        """Describe a snapshot of the state machine taken at applied ``index``.
+
+        ``data`` is the state machine's state after applying ``index`` (its
+        ``snapshot()``). Returns the ``Snapshot`` (index, its term, the
+        voters, data) for the caller to store with
+        ``storage.save_snapshot(...)``, which compacts the log behind it;
+        from then on a follower that needs those entries gets the snapshot.
+        Call it between Readies (after ``advance()``). Raises ``ValueError``
+        for an index not applied (or not saved) yet and ``CompactedError``
+        for one at or below the current snapshot.
+        """
+        if self._pending_ready is not None:
+            raise RuntimeError("compact() between ready() and advance(): handle the Ready first")
+        if self.log.pending_snapshot() is not None:
+            raise RuntimeError("compact() while a received snapshot is not saved: handle the Ready first")
+        if index > self.log.applied:
+            raise ValueError(f"cannot snapshot at index {index}: only entries up to {self.log.applied} are applied")
+        if index < self.log.first_index():
+            raise CompactedError(
+                f"cannot snapshot at index {index}: the log is already compacted up to {self.log.first_index() - 1}"
+            )
+        u = self.log.unstable
+        if u.entries and u.offset <= index:
+            raise ValueError(f"cannot snapshot at index {index}: the entry is not saved yet")
+        meta = SnapshotMeta(index, self.log.term(index), tuple(sorted(self.voters)))
+        return Snapshot(meta, bytes(data))
+
     def transfer_leadership(self, to: NodeId) -> None:
         """Hand leadership to ``to`` once its log is up to date (thesis §3.10)."""
         if self._role is not Role.LEADER:
@@ -186,10 +248,10 @@ class RaftCore:
             if m.type is MT.PRE_VOTE or (m.type is MT.PRE_VOTE_RESP and not m.reject):
                 pass  # pre-vote never changes our term; a granted one carries the future term
             else:
-                lead = m.src if m.type in (MT.APPEND, MT.HEARTBEAT) else None
+                lead = m.src if m.type in (MT.APPEND, MT.HEARTBEAT, MT.SNAP) else None
                 self._become_follower(m.term, lead)
         elif m.term < self._term:
-            if (self.config.check_quorum or self.config.pre_vote) and m.type in (MT.APPEND, MT.HEARTBEAT):
+            if (self.config.check_quorum or self.config.pre_vote) and m.type in (MT.APPEND, MT.HEARTBEAT, MT.SNAP):
                 # A leader of an old term: tell it our term so it steps down.
                 self._send(Message(MT.APPEND_RESP, self.id, m.src, self._term))
             elif m.type is MT.PRE_VOTE:
@@ -212,6 +274,7 @@ class RaftCore:
         return bool(
             self.msgs
             or self.read_states
+            or self.log.pending_snapshot() is not None
             or self.log.unstable.entries
             or self.log.has_next_committed()
             or self.hard_state() != self._prev_hard_state
@@ -230,6 +293,7 @@ class RaftCore:
             committed_entries=self.log.next_committed(),
             soft_state=soft if soft != self._prev_soft else None,
             read_states=self.read_states,
+            snapshot=self.log.pending_snapshot(),
         )
         self.msgs = []
         self.read_states = []
@@ -246,6 +310,9 @@ class RaftCore:
             self._prev_hard_state = rd.hard_state
         if rd.soft_state is not None:
             self._prev_soft = rd.soft_state
+        if rd.snapshot is not None:
+            self.log.stable_snap_to(rd.snapshot.index)
+            self.log.applied_to(rd.snapshot.index)  # the caller restored the state machine from it
         if rd.entries:
             last = rd.entries[-1]
             self.log.stable_to(last.index, last.term)
@@ -258,6 +325,7 @@ class RaftCore:
         if term != self._term:
             self._term = term
             self.vote = None
+            self._assembly = None  # chunks of an earlier term's leader
         self._lead = None
         self.election_elapsed = 0
         self.heartbeat_elapsed = 0
@@ -379,6 +447,10 @@ class RaftCore:
             self.election_elapsed = 0
             self._lead = m.src
             self._handle_heartbeat(m)
+        elif m.type is MT.SNAP:
+            self.election_elapsed = 0
+            self._lead = m.src
+            self._handle_snapshot(m)
         elif m.type is MT.TIMEOUT_NOW:
             self._campaign(transfer=True)
 
@@ -390,6 +462,9 @@ class RaftCore:
         elif m.type is MT.HEARTBEAT:
             self._become_follower(m.term, m.src)
             self._handle_heartbeat(m)
+        elif m.type is MT.SNAP:
+            self._become_follower(m.term, m.src)
+            self._handle_snapshot(m)
         elif m.type is my_resp:
             self._poll(m.src, not m.reject)
 
@@ -407,7 +482,14 @@ class RaftCore:
                     self._send_append(m.src, send_if_empty=True)
                 return
             was_paused = pr.is_paused()
-            if pr.maybe_update(m.index) or (pr.match == m.index and pr.state is ProgressState.PROBE):
+            updated = pr.maybe_update(m.index)
+            if pr.state is ProgressState.SNAPSHOT and pr.match + 1 >= self.log.first_index():
+                # It installed the snapshot (or caught up another way): the
+                # log continues from its match, so replicate from there.
+                pr.become_probe()
+                pr.become_replicate()
+                updated = True
+            if updated or (pr.match == m.index and pr.state is ProgressState.PROBE):
                 if pr.state is ProgressState.PROBE:
                     pr.become_replicate()
                 if self._maybe_commit():
@@ -426,8 +508,24 @@ class RaftCore:
                 self._ack_read(m.context, m.src)
             if pr.state is ProgressState.REPLICATE and pr.is_paused():
                 pr.free_one_inflight()
-            if pr.match < self.log.last_index():
+            if pr.state is ProgressState.SNAPSHOT:
+                # The follower is alive: re-send the chunk it has not
+                # acknowledged, in case it or its acknowledgement was lost.
+                self._send_snapshot_chunk(m.src, pr)
+            elif pr.match < self.log.last_index():
                 self._send_append(m.src, send_if_empty=True)
+        elif m.type is MT.SNAP_RESP:
+            pr.recent_active = True
+            if pr.state is not ProgressState.SNAPSHOT or m.index != pr.pending_snapshot:
+                return  # about a snapshot we are no longer sending
+            size = len(self.log.snapshot().data)
+            if m.reject or m.offset > size:
+                pr.snap_offset = 0  # it dropped what it had: start over
+            elif m.offset > pr.snap_offset:
+                pr.snap_offset = m.offset
+            else:
+                return  # a duplicate or stale acknowledgement
+            self._send_snapshot_chunk(m.src, pr)
 
     def _handle_append(self, m: Message) -> None:
         if m.index < self.log.committed:
@@ -451,6 +549,42 @@ class RaftCore:
                 log_term=self.log.term(hint),
             )
         )
+
+    def _handle_snapshot(self, m: Message) -> None:
+        """One chunk of InstallSnapshot (figure 13 of the paper)."""
+        committed = self.log.committed
+        if m.index <= committed or self.log.match_term(m.index, m.log_term):
+            # Not ahead of our commit index, or our log already holds its last
+            # entry (which is committed, being in a snapshot): nothing to install.
+            self._assembly = None
+            if m.index > committed:
+                self.log.commit_to(m.index)
+            self._send(Message(MT.APPEND_RESP, self.id, m.src, self._term, index=self.log.committed))
+            return
+        key = (m.term, m.index, m.log_term)
+        asm = self._assembly
+        have = len(asm.data) if asm is not None and asm.key == key else -1
+        if m.offset < have and m.offset + len(m.data) <= have and not m.done:
+            # A chunk we hold already (re-sent, or duplicated): acknowledge again.
+            self._send(Message(MT.SNAP_RESP, self.id, m.src, self._term, index=m.index, offset=have))
+            return
+        if m.offset == 0:
+            asm = _Assembly(key, m.voters)  # the first chunk (re)starts the assembly
+        elif m.offset != have:
+            # Out of order (a gap, or a chunk of another snapshot or leader):
+            # drop what we have and ask for the snapshot from the start.
+            self._assembly = None
+            self._send(Message(MT.SNAP_RESP, self.id, m.src, self._term, index=m.index, reject=True))
+            return
+        assert asm is not None
+        asm.data += m.data
+        if not m.done:
+            self._assembly = asm
+            self._send(Message(MT.SNAP_RESP, self.id, m.src, self._term, index=m.index, offset=len(asm.data)))
+            return
+        self._assembly = None
+        self.log.restore(Snapshot(SnapshotMeta(m.index, m.log_term, asm.voters), bytes(asm.data)))
+        self._send(Message(MT.APPEND_RESP, self.id, m.src, self._term, index=self.log.last_index()))
 
     def _handle_heartbeat(self, m: Message) -> None:
         self.log.commit_to(min(m.commit, self.log.last_index()))
@@ -505,6 +639,14 @@ class RaftCore:
         pr = self.prs[to]
         if pr.is_paused():
             return False
+        if pr.next < self.log.first_index():
+            # The entries it needs are compacted: send the snapshot instead,
+            # but only to a follower we heard from lately (as etcd does).
+            if not pr.recent_active:
+                return False
+            pr.become_snapshot(self.log.snapshot().index)
+            self._send_snapshot_chunk(to, pr)
+            return True
         prev = pr.next - 1
         entries = self.log.slice(pr.next, self.log.last_index() + 1, self.config.max_entries_per_msg)
         if not entries and not send_if_empty:
@@ -523,6 +665,29 @@ class RaftCore:
         )
         pr.sent_entries(entries[-1].index if entries else None)
         return True
+
+    def _send_snapshot_chunk(self, to: NodeId, pr: Progress) -> None:
+        """Send the chunk of our snapshot that starts at ``pr.snap_offset``."""
+        snap = self.log.snapshot()
+        if snap.index != pr.pending_snapshot:
+            pr.become_snapshot(snap.index)  # compacted again meanwhile: send the newer one
+        lo = pr.snap_offset
+        chunk = snap.data[lo : lo + self.config.snapshot_chunk_bytes]
+        self._send(
+            Message(
+                MT.SNAP,
+                self.id,
+                to,
+                self._term,
+                log_term=snap.term,
+                index=snap.index,
+                commit=self.log.committed,
+                offset=lo,
+                done=lo + len(chunk) >= len(snap.data),
+                data=bytes(chunk),
+                voters=snap.meta.voters,
+            )
+        )
 
     def _bcast_heartbeat(self) -> None:
         context = self.read_only.last_context()
@@ -548,5 +713,6 @@ class RaftCore:
             "leader": self._lead,
             "commit": self.log.committed,
             "applied": self.log.applied,
+            "first_index": self.log.first_index(),
             "last_index": self.log.last_index(),
         }

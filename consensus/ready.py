@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from .messages import Entry, HardState, Message, NodeId
+from .messages import Entry, HardState, Message, NodeId, Snapshot
 from .read_only import ReadState
 
 
@@ -28,9 +28,15 @@ class SoftState:
 class Ready:
     """Work the caller must do, in this order, then call ``advance()``:
 
-    1. save ``hard_state`` (if not None) and ``entries`` durably;
+    1. save ``snapshot`` (if not None), ``hard_state`` (if not None) and
+       ``entries`` durably: ``storage.save(hard_state, entries, snapshot)``;
     2. send ``messages`` (only after step 1: they promise what it saved);
-    3. apply ``committed_entries`` to the state machine.
+    3. restore the state machine from ``snapshot`` (if not None), then
+       apply ``committed_entries`` to it.
+
+    ``snapshot`` is a leader's snapshot this follower installs: it replaces
+    the log and the state machine's state up to its index. A Ready that
+    carries one carries no committed entries; they come after it.
     """
 
     hard_state: HardState | None
@@ -39,8 +45,15 @@ class Ready:
     committed_entries: list[Entry] = field(default_factory=list)
     soft_state: SoftState | None = None
     read_states: list[ReadState] = field(default_factory=list)
+    snapshot: Snapshot | None = None
 
     def is_empty(self) -> bool:
         return not (
-            self.hard_state or self.entries or self.messages or self.committed_entries or self.soft_state or self.read_states
+            self.hard_state
+            or self.entries
+            or self.messages
+            or self.committed_entries
+            or self.soft_state
+            or self.read_states
+            or self.snapshot
         )

@@ -21,3 +21,24 @@ class ReplicatedStateMachine(Protocol):
     def query(self, query: Any) -> Any:
         """Answer a read-only query from the current state."""
         ...
+
+    def snapshot(self) -> bytes:
+        """The whole state, as bytes that ``restore`` accepts.
+
+        A ``RaftNode`` calls it after applying an entry once
+        ``RaftConfig.snapshot_threshold`` entries were applied since the last
+        snapshot, stores the bytes and compacts the log behind them. It must
+        capture everything ``apply`` depends on (sessions, clocks, counters),
+        because entries before the snapshot are never applied again.
+        Equal states should give equal bytes.
+        """
+        ...
+
+    def restore(self, data: bytes) -> None:
+        """Replace this machine's whole state, in place, with a snapshot's.
+
+        Called on a restart (with the stored snapshot, before the log after
+        it is applied) and when a follower installs a leader's snapshot. On
+        bad bytes raise, changing nothing.
+        """
+        ...

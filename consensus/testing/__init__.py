@@ -4,7 +4,10 @@ linearizability checker. Point them at your own state machine:
 - ``Simulation``: N replicas over a lossy simulated network from one seed,
   with ``crash``/``restart``, ``partition``/``heal`` and a client
   ``history``. Pass ``state_machine=YourMachine`` (any class whose
-  ``apply(command)`` returns a result; commands arrive JSON round-tripped).
+  ``apply(command)`` returns a result; commands arrive JSON round-tripped;
+  give it ``snapshot()``/``restore(data)`` and set
+  ``RaftConfig(snapshot_threshold=...)`` to test log compaction and
+  InstallSnapshot too).
 - ``InvariantViolation``: raised after any step that breaks a Raft safety
   property (and by ``Simulation.check()``), naming the property, the nodes
   and the seed.

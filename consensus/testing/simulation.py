@@ -26,6 +26,15 @@ Use it on your own state machine::
 Invariants are checked after every step by default (``check_invariants``).
 To check linearizability, record operations with a model of your machine's
 sequential behaviour and call ``check_linearizable(sim.history, model)``.
+
+Snapshots and log compaction: if the state machine has ``snapshot()`` and
+``restore(data)``, each replica snapshots it and compacts its log once
+``config.snapshot_threshold`` entries were applied since its last snapshot
+(use a small threshold to exercise compaction, InstallSnapshot and restart
+from a snapshot). A restarted replica restores its machine from the stored
+snapshot before the log after it is applied. Without those methods the
+simulation never compacts, and a config that sets ``snapshot_threshold``
+explicitly is refused.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ from typing import Any, Callable, Hashable, Iterable, Iterator
 
 from ..config import RaftConfig
 from ..errors import NotLeader, ProposalDropped
-from ..messages import Entry, EntryKind, Message, NodeId
+from ..messages import Entry, EntryKind, Message, NodeId, Snapshot
 from ..raft import RaftCore
 from ..ready import Role
 from ..storage import MemoryStorage
@@ -101,6 +110,18 @@ class Simulation:
         self.config = config or RaftConfig()
         self.rng = random.Random(seed)
         self._state_machine = state_machine
+        can_snapshot = callable(getattr(state_machine, "snapshot", None)) and callable(
+            getattr(state_machine, "restore", None)
+        )
+        if not can_snapshot and self.config.snapshot_threshold and "snapshot_threshold" in self.config.model_fields_set:
+            raise ValueError(
+                f"config.snapshot_threshold={self.config.snapshot_threshold} needs a state machine with snapshot() "
+                f"and restore(data); {getattr(state_machine, '__name__', state_machine)!r} has not both: add them, "
+                "or leave snapshot_threshold unset (or 0) to run without log compaction"
+            )
+        self.snapshot_threshold = (self.config.snapshot_threshold or 0) if can_snapshot else 0
+        self.snapshots_taken = 0
+        self.snapshots_installed = 0
         self.check_invariants = check_invariants
         self.storages: dict[NodeId, MemoryStorage] = {n: MemoryStorage() for n in self.ids}
         self.cores: dict[NodeId, RaftCore] = {}
@@ -274,6 +295,18 @@ class Simulation:
         self._process(node)
         self._after_event()
 
+    # -- snapshots -----------------------------------------------------------------
+
+    def compact(self, node: NodeId) -> Snapshot:
+        """Snapshot ``node``'s state machine now, at its applied index, and
+        compact its log behind it (as the threshold would). Returns the snapshot."""
+        self._live(node)
+        if not callable(getattr(self.machines[node], "snapshot", None)):
+            raise ValueError(f"the state machine of {node} has no snapshot(): it cannot be compacted")
+        snap = self._compact(node)
+        self._after_event()
+        return snap
+
     # -- clients -------------------------------------------------------------------
 
     def propose(self, value: Any, node: NodeId | None = None, client: Hashable | None = None) -> int | None:
@@ -308,10 +341,13 @@ class Simulation:
     # -- internals ---------------------------------------------------------------------
 
     def _boot(self, node: NodeId) -> None:
-        self.cores[node] = RaftCore(
-            node, self.ids, self.storages[node], self.config, rng=random.Random(self.rng.getrandbits(64))
-        )
-        self.machines[node] = self._state_machine()
+        storage = self.storages[node]
+        self.cores[node] = RaftCore(node, self.ids, storage, self.config, rng=random.Random(self.rng.getrandbits(64)))
+        machine = self._state_machine()
+        snap = storage.snapshot()
+        if not snap.is_empty():
+            machine.restore(snap.data)  # type: ignore[attr-defined]
+        self.machines[node] = machine
 
     def _live(self, node: NodeId) -> RaftCore:
         if node not in self.cores:
@@ -355,16 +391,37 @@ class Simulation:
         core, storage = self.cores[node], self.storages[node]
         while core.has_ready():
             rd = core.ready()
-            storage.save(rd.hard_state, rd.entries)
+            storage.save(rd.hard_state, rd.entries, rd.snapshot)
             if self.check_invariants:
+                if rd.snapshot is not None:
+                    self.checker.on_snapshot(node, rd.snapshot)
                 self.checker.on_persist(node, rd.entries)
             for m in rd.messages:
                 if self.check_invariants:
                     self.checker.on_send(node, m)
                 self._send(m)
+            if rd.snapshot is not None:
+                self.machines[node].restore(rd.snapshot.data)  # type: ignore[attr-defined]
+                self.snapshots_installed += 1
             for e in rd.committed_entries:
                 self._apply(node, e)
             core.advance()
+            self._maybe_compact(node)
+
+    def _maybe_compact(self, node: NodeId) -> None:
+        """Snapshot the node's machine and compact its log past the threshold."""
+        applied = self.cores[node].applied_index
+        if self.snapshot_threshold and applied - self.storages[node].snapshot().index >= self.snapshot_threshold:
+            self._compact(node)
+
+    def _compact(self, node: NodeId) -> Snapshot:
+        core, storage = self.cores[node], self.storages[node]
+        snap: Snapshot = core.compact(core.applied_index, self.machines[node].snapshot())  # type: ignore[attr-defined]
+        if self.check_invariants:
+            self.checker.before_compact(node, snap)
+        storage.save_snapshot(snap)
+        self.snapshots_taken += 1
+        return snap
 
     def _apply(self, node: NodeId, e: Entry) -> None:
         if self.check_invariants:

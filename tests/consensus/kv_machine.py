@@ -29,6 +29,13 @@ class KVMachine:
     def query(self, key: str) -> Any:
         return self.data.get(key)
 
+    def snapshot(self) -> bytes:
+        return json.dumps({"data": self.data, "applied": self.applied}, sort_keys=True).encode()
+
+    def restore(self, data: bytes) -> None:
+        state = json.loads(data)
+        self.data, self.applied = state["data"], state["applied"]
+
 
 def cmd(*op: Any) -> bytes:
     return json.dumps(list(op)).encode()

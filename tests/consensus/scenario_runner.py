@@ -7,22 +7,29 @@ to write the actual output into the file (then review the diff by eye).
 Commands (nodes are n1, n2, ...):
 
     add-nodes N [pre_vote=bool] [check_quorum=bool] [max_entries=N] [seed=N]
+              [snapshot_threshold=N] [chunk=N]     compaction every N applied entries,
+                                                   snapshot chunks of N bytes
     campaign NODE              start an election on NODE now
     propose NODE VALUE         a client proposal to NODE
     tick NODE|all [N]          tick without delivering anything
     run N                      N full steps: every node ticks, due messages arrive
     stabilize                  deliver everything in flight (and what it causes)
-    deliver [from=X] [to=Y] [type=T] [prev=T/I] [n=N]   deliver matching in-flight messages
+    deliver [from=X] [to=Y] [type=T] [prev=T/I] [offset=N] [n=N]   deliver matching in-flight messages
     drop    (same filters)                             drop matching in-flight messages
     dup     (same filters)                             duplicate matching in-flight messages
 
-Filters: ``type`` is the printed label (App, AppResp, Vote, ...), ``prev``
-matches an append's previous entry, ``n`` takes the first N in send order.
+Filters: ``type`` is the printed label (App, AppResp, Vote, Snap, ...), ``prev``
+matches an append's previous entry (a snapshot chunk's snapshot entry),
+``offset`` a snapshot chunk's offset, ``n`` takes the first N in send order.
     partition a b | c d        cut links between the groups
     heal
     crash NODE / restart NODE
     status                     role, term, vote, leader, commit, last index per node
-    log NODE                   NODE's entries
+                               (and the snapshot, term/index, once there is one)
+    log NODE                   NODE's entries, after its snapshot if it has one
+    compact NODE               snapshot NODE's state machine now and compact its log
+    snapshot NODE              NODE's stored snapshot and its data
+    applied NODE               what NODE's state machine holds (restored + applied)
     in-flight                  the messages on the wire
 
 Output of commands that send or deliver messages is one message per line.
@@ -32,6 +39,7 @@ breaks a safety property fails by its text.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +59,12 @@ class RecordingMachine:
     def apply(self, command: object) -> object:
         self.applied.append(command)
         return len(self.applied)
+
+    def snapshot(self) -> bytes:
+        return json.dumps(self.applied, separators=(",", ":")).encode()
+
+    def restore(self, data: bytes) -> None:
+        self.applied = json.loads(data)
 
 
 @dataclass
@@ -126,6 +140,8 @@ class ScenarioRunner:
             pre_vote=opts.pop("pre_vote", "true") == "true",
             check_quorum=opts.pop("check_quorum", "true") == "true",
             max_entries_per_msg=int(opts.pop("max_entries", "64")),
+            snapshot_threshold=int(opts.pop("snapshot_threshold", "0")),
+            snapshot_chunk_bytes=int(opts.pop("chunk", str(64 * 1024))),
         )
         seed = int(opts.pop("seed", "0"))
         if opts:
@@ -209,9 +225,10 @@ class ScenarioRunner:
                 rows.append(f"{n}: down")
                 continue
             c = self.s.cores[n]
+            snap = self.s.storages[n].snapshot()
             rows.append(
                 f"{n}: {c.role.value} term={c.term} vote={c.vote or '-'} lead={c.leader_id or '-'} "
-                f"commit={c.commit_index} last={c.last_index}"
+                f"commit={c.commit_index} last={c.last_index}" + (f" snap={snap.meta}" if snap.index else "")
             )
         return "\n".join(rows)
 
@@ -220,10 +237,31 @@ class ScenarioRunner:
         if node in self.s.crashed:
             storage = self.s.storages[node]
             entries = storage.all_entries()
+            first = storage.first_index()
         else:
             c = self.s.cores[node]
-            entries = c.log.slice(c.log.first_index(), c.last_index + 1)
-        return " ".join(str(e) for e in entries) or "(empty)"
+            first = c.log.first_index()
+            entries = c.log.slice(first, c.last_index + 1)
+        text = " ".join(str(e) for e in entries) or "(empty)"
+        if first > 1:
+            snap_term = self.s.storages[node].term(first - 1) if node in self.s.crashed else self.s.cores[node].log.term(first - 1)
+            text = f"[snapshot {snap_term}/{first - 1}] {text}"
+        return text
+
+    def cmd_compact(self, args: list[str]) -> str:
+        snap = self.s.compact(args[0])
+        return f"{args[0]} compacted: {snap}"
+
+    def cmd_applied(self, args: list[str]) -> str:
+        machine = self.s.machines[args[0]]
+        assert isinstance(machine, RecordingMachine)
+        return " ".join(json.dumps(c) for c in machine.applied) or "(nothing)"
+
+    def cmd_snapshot(self, args: list[str]) -> str:
+        snap = self.s.storages[args[0]].snapshot()
+        if snap.is_empty():
+            return "(no snapshot)"
+        return f"{snap} data={snap.data.decode(errors='replace')}"
 
     def cmd_in_flight(self, args: list[str]) -> str:
         return "\n".join(str(f.message) for f in sorted(self.s.in_flight, key=lambda f: f.seq)) or "(nothing in flight)"
@@ -261,6 +299,8 @@ class ScenarioRunner:
             if want_type and m.type.label != want_type:
                 continue
             if "prev" in opts and f"{m.log_term}/{m.index}" != opts["prev"]:
+                continue
+            if "offset" in opts and m.offset != int(opts["offset"]):
                 continue
             out.append(f)
         return out[: int(opts["n"])] if "n" in opts else out

@@ -21,6 +21,16 @@ U64 = 2**64 - 1
 # | reject u8 | reject_hint u64 | context u64
 HEAD = struct.Struct(">BBQQQQBQQ")
 ENTRY_HEAD = struct.Struct(">QQBI")
+SNAP_TYPES = (MessageType.SNAP, MessageType.SNAP_RESP)
+
+
+def snap_section(offset: int = 0, done: int = 0, voters: tuple[bytes, ...] = (b"a", b"b"), data: bytes = b"") -> bytes:
+    """The snapshot section after the entries, laid out by hand: offset u64 | done u8
+    | n_voters u8 | n x (len u8 | id) | data_len u32 | data."""
+    out = struct.pack(">QBB", offset, done, len(voters))
+    for v in voters:
+        out += bytes((len(v),)) + v
+    return out + struct.pack(">I", len(data)) + data
 
 
 def raw(
@@ -85,7 +95,7 @@ def append_messages(draw: st.DrawFn) -> Message:
 
 @st.composite
 def other_messages(draw: st.DrawFn) -> Message:
-    mtype = draw(st.sampled_from([t for t in MessageType if t is not MessageType.APPEND]))
+    mtype = draw(st.sampled_from([t for t in MessageType if t is not MessageType.APPEND and t not in SNAP_TYPES]))
     return Message(
         mtype,
         draw(node_ids),
@@ -100,7 +110,33 @@ def other_messages(draw: st.DrawFn) -> Message:
     )
 
 
-messages = st.one_of(append_messages(), other_messages())
+@st.composite
+def snapshot_messages(draw: st.DrawFn) -> Message:
+    term = draw(st.integers(min_value=1, max_value=U64))
+    common = dict(
+        index=draw(st.integers(min_value=1, max_value=U64)),
+        commit=draw(u64),
+        offset=draw(u64),
+        reject=draw(st.booleans()),
+        reject_hint=draw(u64),
+        context=draw(u64),
+    )
+    if draw(st.booleans()):
+        return Message(MessageType.SNAP_RESP, draw(node_ids), draw(node_ids), term, log_term=draw(u64), **common)
+    return Message(
+        MessageType.SNAP,
+        draw(node_ids),
+        draw(node_ids),
+        term,
+        log_term=draw(st.integers(min_value=1, max_value=term)),
+        done=draw(st.booleans()),
+        data=draw(st.binary(max_size=64)),
+        voters=tuple(draw(st.lists(node_ids, min_size=1, max_size=5, unique=True))),
+        **common,
+    )
+
+
+messages = st.one_of(append_messages(), other_messages(), snapshot_messages())
 
 
 def decode_or_error(data: bytes) -> Message | None:
@@ -139,8 +175,33 @@ def test_decode_accepts_bytearray_and_memoryview(m: Message) -> None:
 def test_roundtrip_every_type_explicitly() -> None:
     for t in MessageType:
         entries = (Entry(2, 8, b"x"), Entry(3, 9, b"", EntryKind.NOOP)) if t is MessageType.APPEND else ()
-        m = Message(t, "n1", "n2", 3, log_term=2, index=7, commit=6, entries=entries, reject=True, reject_hint=4, context=9)
+        extra: dict[str, object] = {}
+        if t is MessageType.SNAP:
+            extra = dict(offset=5, done=True, data=b"\x00snap", voters=("n1", "n2", "n3"))
+        elif t is MessageType.SNAP_RESP:
+            extra = dict(offset=5)
+        m = Message(
+            t, "n1", "n2", 3, log_term=2, index=7, commit=6, entries=entries, reject=True, reject_hint=4, context=9, **extra
+        )
         assert decode(encode(m)) == m
+
+
+def test_snapshot_encoding_matches_documented_layout() -> None:
+    m = Message(
+        MessageType.SNAP, "a", "b", 5, log_term=4, index=9, commit=3, offset=16, done=True, data=b"xyz", voters=("a", "b")
+    )
+    want = raw(mtype=int(MessageType.SNAP), log_term=4, index=9, commit=3, trailer=snap_section(16, 1, (b"a", b"b"), b"xyz"))
+    assert encode(m) == want
+    assert decode(want) == m
+    resp = Message(MessageType.SNAP_RESP, "a", "b", 5, index=9, offset=19)
+    assert encode(resp) == raw(mtype=int(MessageType.SNAP_RESP), log_term=0, index=9, commit=0, trailer=snap_section(19, 0, ()))
+
+
+def test_other_types_carry_no_snapshot_fields() -> None:
+    with pytest.raises(ValueError, match="only Snap and SnapResp"):
+        encode(Message(MessageType.APPEND, "a", "b", 1, data=b"x"))
+    with pytest.raises(ValueError, match="only Snap and SnapResp"):
+        encode(Message(MessageType.HEARTBEAT, "a", "b", 1, offset=3))
 
 
 def test_encoding_matches_documented_layout() -> None:
@@ -339,3 +400,68 @@ def test_decode_error_is_a_value_error() -> None:
     # Callers that catch ValueError for bad input also catch DecodeError.
     with pytest.raises(ValueError):
         decode(b"")
+
+
+# -- snapshot chunks ---------------------------------------------------------------------
+
+
+def _snap(**kw: object) -> bytes:
+    fields = dict(mtype=int(MessageType.SNAP), term=5, log_term=4, index=9, commit=3)
+    section = kw.pop("section", snap_section(0, 1, (b"a", b"b"), b"data"))
+    fields.update(kw)
+    return raw(**fields, trailer=section)  # type: ignore[arg-type]
+
+
+def test_reference_snapshot_chunk_decodes() -> None:
+    m = decode(_snap())
+    assert (m.type, m.index, m.log_term, m.offset, m.done, m.data, m.voters) == (
+        MessageType.SNAP, 9, 4, 0, True, b"data", ("a", "b")
+    )
+
+
+def test_snapshot_section_missing() -> None:
+    assert "snapshot section" in _error(raw(mtype=int(MessageType.SNAP), log_term=4, index=9))
+
+
+def test_snapshot_done_flag_not_boolean() -> None:
+    assert "done" in _error(_snap(section=snap_section(0, 2)))
+
+
+@pytest.mark.parametrize(("log_term", "index"), [(0, 9), (4, 0), (0, 0)])
+def test_snapshot_of_nothing(log_term: int, index: int) -> None:
+    assert "at least 1/1" in _error(_snap(log_term=log_term, index=index))
+
+
+def test_snapshot_term_above_message_term() -> None:
+    assert "newer than the message term" in _error(_snap(log_term=6))
+
+
+def test_snapshot_without_voters() -> None:
+    assert "voters" in _error(_snap(section=snap_section(0, 1, ())))
+
+
+def test_snapshot_repeated_voters() -> None:
+    assert "repeat" in _error(_snap(section=snap_section(0, 1, (b"a", b"a"))))
+
+
+def test_snapshot_empty_voter_id() -> None:
+    assert "empty voter 1" in _error(_snap(section=snap_section(0, 1, (b"a", b""))))
+
+
+def test_snapshot_data_length_past_the_end() -> None:
+    section = snap_section(0, 1, (b"a",), b"abc")[:-1]
+    assert "snapshot data" in _error(_snap(section=section))
+
+
+def test_snapshot_trailing_bytes() -> None:
+    assert "trailing" in _error(_snap(section=snap_section() + b"!"))
+
+
+def test_snap_resp_carries_no_data_or_voters() -> None:
+    for section in (snap_section(4, 0, (), b"x"), snap_section(4, 0, (b"a",)), snap_section(4, 1, ())):
+        assert "snapresp carries no" in _error(raw(mtype=int(MessageType.SNAP_RESP), trailer=section))
+
+
+def test_snapshot_chunk_with_entries() -> None:
+    data = _snap(entries=((4, 10, 0, b"x"),))
+    assert "carries no entries" in _error(data)

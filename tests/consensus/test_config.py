@@ -93,3 +93,14 @@ def test_model_copy_is_the_way_to_change_settings() -> None:
     c = RaftConfig().model_copy(update={"pre_vote": False})
     assert c.pre_vote is False
     assert RaftConfig().pre_vote is True
+
+
+def test_snapshot_settings() -> None:
+    c = RaftConfig()
+    assert c.snapshot_threshold == 10_000 and c.snapshot_chunk_bytes == 64 * 1024
+    assert RaftConfig(snapshot_threshold=None).snapshot_threshold is None
+    assert RaftConfig(snapshot_threshold=0, snapshot_chunk_bytes=1).snapshot_chunk_bytes == 1
+    for bad in (dict(snapshot_threshold=-1), dict(snapshot_chunk_bytes=0), dict(snapshot_chunk_bytes=2 * 1024 * 1024)):
+        with pytest.raises(ValidationError) as info:
+            RaftConfig(**bad)  # type: ignore[arg-type]
+        assert next(iter(bad)) in str(info.value)

@@ -1,5 +1,6 @@
 """Long seeded runs under a nemesis: every invariant after every step, and a
-linearizable client history at the end. ``HYPOTHESIS_PROFILE=soak`` runs
+linearizable client history at the end, with log compaction and chunked
+InstallSnapshot on in two runs of three. ``HYPOTHESIS_PROFILE=soak`` runs
 many more seeds (the same switch as the property tests)."""
 
 from __future__ import annotations
@@ -22,12 +23,16 @@ NEMESIS = NemesisConfig(partition=0.05, heal=0.1, crash=0.05, restart=0.2, propo
 @pytest.mark.timeout(3600 if SOAK else 300)
 @pytest.mark.parametrize("size", [3, 5])
 def test_nemesis_runs_stay_safe_and_linearizable(size: int) -> None:
-    completed = 0
+    completed = taken = installed = 0
     for seed in SEEDS:
         cfg = RaftConfig(
             max_entries_per_msg=1 + seed % 3,
             pre_vote=seed % 2 == 0,
             check_quorum=seed % 4 < 2,
+            # Two runs in three compact their logs (often, or now and then)
+            # and ship snapshots in small chunks.
+            snapshot_threshold=(0, 4, 25)[(seed // 3) % 3],
+            snapshot_chunk_bytes=(8, 64)[seed % 2],
         )
         sim = Simulation(size, seed=seed, drop=0.2, duplicate=0.1, reorder=0.1, max_delay_ticks=4, config=cfg)
         run_with_nemesis(sim, 600, NEMESIS)
@@ -36,6 +41,11 @@ def test_nemesis_runs_stay_safe_and_linearizable(size: int) -> None:
         result = check_linearizable(sim.history.operations(), KVModel())
         assert result.ok, f"seed {seed}: {result}"
         completed += sum(1 for o in sim.history.operations() if o.completed)
+        taken += sim.snapshots_taken
+        installed += sim.snapshots_installed
     # Some seeds spend most of their time without a majority; across seeds
     # there must be real work for the checks to mean something.
     assert completed >= 20 * len(SEEDS), f"only {completed} operations completed over {len(SEEDS)} seeds"
+    # The snapshot paths were exercised: compaction, and followers brought
+    # back by InstallSnapshot (after crashes and partitions).
+    assert taken >= 5 * len(SEEDS) and installed >= len(SEEDS), (taken, installed)

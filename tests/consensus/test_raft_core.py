@@ -65,7 +65,7 @@ def process(core: RaftCore) -> Ready:
     rd = core.ready()
     storage = core.log.storage
     assert isinstance(storage, MemoryStorage)
-    storage.save(rd.hard_state, rd.entries)
+    storage.save(rd.hard_state, rd.entries, rd.snapshot)
     APPLIED.setdefault(core, []).extend(rd.committed_entries)
     core.advance()
     return rd

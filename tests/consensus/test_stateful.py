@@ -2,7 +2,9 @@
 deliveries, drops, duplicates, partitions, crashes, restarts and proposals.
 
 Every Raft safety invariant is checked after every step (by the
-simulation's checker) and again from scratch by ``@invariant``. At the end
+simulation's checker) and again from scratch by ``@invariant``. Logs are
+compacted at random points (and by a threshold in some runs), so
+snapshots are installed, chunk by chunk, under the same faults. At the end
 of each run the client history must be linearizable, and once the network
 heals a leader must be elected and commit.
 """
@@ -33,8 +35,12 @@ class RaftCluster(RuleBasedStateMachine):
         pre_vote=st.booleans(),
         check_quorum=st.booleans(),
         max_entries=st.sampled_from([1, 2, 64]),
+        snapshot_threshold=st.sampled_from([0, 0, 3, 8]),
+        chunk=st.sampled_from([4, 16, 65536]),
     )
-    def boot(self, seed: int, pre_vote: bool, check_quorum: bool, max_entries: int) -> None:
+    def boot(
+        self, seed: int, pre_vote: bool, check_quorum: bool, max_entries: int, snapshot_threshold: int, chunk: int
+    ) -> None:
         # Short timeouts so that elections happen within a run's budget.
         cfg = RaftConfig(
             election_timeout_min=4,
@@ -43,6 +49,8 @@ class RaftCluster(RuleBasedStateMachine):
             pre_vote=pre_vote,
             check_quorum=check_quorum,
             max_entries_per_msg=max_entries,
+            snapshot_threshold=snapshot_threshold,
+            snapshot_chunk_bytes=chunk,
         )
         self.sim = Simulation(self.size, seed=seed, config=cfg)
         # Start from an elected leader, so that runs spend their steps on
@@ -105,6 +113,15 @@ class RaftCluster(RuleBasedStateMachine):
     def restart(self, node: int) -> None:
         crashed = sorted(self.sim.crashed)
         self.sim.restart(crashed[node % len(crashed)])
+
+    # -- snapshots -----------------------------------------------------------------
+
+    @rule(node=st.integers(0, 4))
+    def compact(self, node: int) -> None:
+        """Snapshot a node's state machine now and compact its log (whatever the threshold)."""
+        n = self.sim.ids[node % self.size]
+        if n not in self.sim.crashed and self.sim.cores[n].applied_index > self.sim.storages[n].snapshot().index:
+            self.sim.compact(n)
 
     # -- clients ------------------------------------------------------------------
 
