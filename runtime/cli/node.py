@@ -70,6 +70,12 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="seconds per Raft tick (default 0.05: elections after 0.5-1 s of silence, heartbeats every 0.15 s)",
     )
+    p.add_argument(
+        "--no-fsync",
+        dest="fsync",
+        action="store_false",
+        help="write the log without fsync: faster, but a machine crash (not a process kill) may lose acknowledged writes",
+    )
     p.add_argument("--seed", type=int, default=None, help="seed for election timeouts and backoff jitter")
     p.add_argument("--log-json", action="store_true", help="log JSON lines instead of text")
     p.add_argument(
@@ -154,6 +160,7 @@ def build_config(args: argparse.Namespace) -> NodeConfig:
             tick_interval=args.tick_interval,
             raft=RaftConfig(),
             seed=args.seed,
+            fsync=args.fsync,
         )
     except ValidationError as exc:
         raise UsageError(describe(exc)) from None

@@ -477,6 +477,7 @@ def test_node_refuses_bad_arguments(tmp_path: Path) -> None:
     good = [*base, "--data", str(tmp_path / "d"), "--secret-file", str(secret)]
     config = build_config(node_arguments(*good))
     assert (config.secret, config.peers, config.listen) == (b"s3cret", {"b": ("127.0.0.1", 7002)}, ("127.0.0.1", 7001))
+    assert config.fsync is True and build_config(node_arguments(*good, "--no-fsync")).fsync is False
     cases = [
         ([*good, "--listen", "127.0.0.1"], "HOST:PORT"),
         ([*good, "--listen", "127.0.0.1:70000"], "port"),
