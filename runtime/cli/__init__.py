@@ -7,7 +7,7 @@ import sys
 from typing import Sequence
 
 from ..logging import configure
-from . import demo, kv, node, simulate
+from . import demo, kv, node, plan, simulate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_parser(sub)
     kv.add_parser(sub)
     node.add_parser(sub)
+    plan.add_parser(sub)
     simulate.add_parser(sub)
     return parser
 

@@ -1,0 +1,60 @@
+"""``lmteams plan``: does a task graph need a team, and how many agents?"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import TaskGraphError
+from ..graph import TaskGraph
+from ..planning import plan
+from ..suites import coding_suite
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "plan",
+        help="say whether a task graph needs a team, and how many agents",
+        description="Amdahl's law and the list-scheduling bound over a task graph (JSON or YAML), with a "
+        "coordination cost per task that grows with the team, and the smallest team near the best speedup.",
+    )
+    p.add_argument("graph", nargs="?", default=None, help="task graph file (default: the bundled coding graph)")
+    p.add_argument("--max-agents", type=int, default=8)
+    p.add_argument(
+        "--coordination",
+        type=float,
+        default=0.02,
+        help="extra cost per task and per extra agent, as a share of the task (default 0.02)",
+    )
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    console = Console()
+    try:
+        graph = TaskGraph.from_file(args.graph or coding_suite().graph_path)
+        result = plan(graph, max_agents=args.max_agents, coordination=args.coordination)
+    except (TaskGraphError, ValueError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    if args.json:
+        print(json.dumps(result.model_dump(mode="json"), indent=2))
+        return 0
+    table = Table(title=f"{result.graph}: {result.tasks} tasks, parallel fraction {result.parallel_fraction:.2f}")
+    for column in ("agents", "Amdahl bound", "schedule bound", "predicted", "efficiency"):
+        table.add_column(column, justify="right")
+    for r in result.rows:
+        mark = " ◀" if r.agents == result.recommended_agents else ""
+        table.add_row(
+            f"{r.agents}{mark}", f"{r.amdahl_bound:.2f}", f"{r.schedule_bound:.2f}",
+            f"{r.predicted_speedup:.2f}", f"{r.efficiency:.0%}",
+        )
+    console.print(table)
+    console.print(f"critical path {' → '.join(result.critical_path)} ({result.critical_path_length:g} of {result.work:g})")
+    console.print(f"[bold]{'a team of ' + str(result.recommended_agents) if result.needs_team else 'one agent'}:[/] {result.reason}")
+    return 0
