@@ -149,25 +149,41 @@ class SessionClient(ABC):
     # -- finding the leader and retrying ----------------------------------------------
 
     async def _retry(self, call: Callable[[str], Awaitable[T]], what: str) -> T:
+        # One cancel scope per attempt, ending at the attempt's timeout or at the call's
+        # deadline, whichever comes first; the backoff sleeps never pass the deadline either.
+        # (The same as an attempt ``fail_after`` nested in a call ``move_on_after``, at half the
+        # scopes: the common call is one attempt.)
         attempt = 0
-        with anyio.move_on_after(self.deadline):
-            while True:
-                node_id = self._pick()
-                if node_id is not None:
-                    try:
-                        with anyio.fail_after(self.attempt_timeout):
-                            result = await call(node_id)
+        deadline = anyio.current_time() + self.deadline
+        while True:
+            node_id = self._pick()
+            if node_id is not None:
+                now = anyio.current_time()
+                attempt_ends = now + self.attempt_timeout
+                try:
+                    with anyio.CancelScope(deadline=min(attempt_ends, deadline)) as scope:
+                        result = await call(node_id)
                         self._leader = node_id
                         return result
-                    except NotLeader as exc:
-                        self.last_error = exc
-                        self._leader = exc.leader_hint
-                    except _RETRYABLE as exc:
-                        self.last_error = exc
-                        self._leader = None
-                attempt += 1
-                self.retries += 1
-                await anyio.sleep(self.backoff.delay(attempt, self.rng))
+                    # Reached only when the scope's deadline cancelled the attempt.
+                    if attempt_ends <= deadline:
+                        raise TimeoutError
+                except NotLeader as exc:
+                    self.last_error = exc
+                    self._leader = exc.leader_hint
+                except _RETRYABLE as exc:
+                    self.last_error = exc
+                    self._leader = None
+                if scope.cancelled_caught and attempt_ends > deadline:
+                    break  # the call's deadline passed during the attempt
+            attempt += 1
+            self.retries += 1
+            left = deadline - anyio.current_time()
+            delay = self.backoff.delay(attempt, self.rng)
+            if delay >= left:
+                await anyio.sleep(max(left, 0.0))
+                break
+            await anyio.sleep(delay)
         last = f"; last error: {self.last_error}" if self.last_error is not None else ""
         raise ClientTimeout(
             f"{self.client_id}: {what} got no answer within {self.deadline}s; "

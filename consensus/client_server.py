@@ -50,6 +50,14 @@ log = structlog.get_logger(__name__)
 _Response = ResultResponse | StatusResponse | ErrorResponse
 
 
+def _semaphore(value: int) -> anyio.Semaphore:
+    """A semaphore that, when a slot is free, takes it without a trip through the event loop (anyio >= 4.5)."""
+    try:
+        return anyio.Semaphore(value, fast_acquire=True)
+    except TypeError:  # an older anyio
+        return anyio.Semaphore(value)
+
+
 def _format(address: Address) -> str:
     return f"{address[0]}:{address[1]}"
 
@@ -94,7 +102,7 @@ class ClientServer:
         Transport errors (a cut or oversized frame) propagate to the caller,
         which closes the connection.
         """
-        slots = anyio.Semaphore(self.max_in_flight)
+        slots = _semaphore(self.max_in_flight)
         async with anyio.create_task_group() as tg:
             try:
                 while True:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Self
 
 import anyio
+from anyio.lowlevel import checkpoint_if_cancelled
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from transports.stats import TransportStats
@@ -26,8 +27,16 @@ class InboxIteration:
     async def __anext__(self) -> tuple[str, bytes]:
         if self._closed:
             raise StopAsyncIteration
+        # A message already waiting is taken without a trip through the event loop (which
+        # ``receive()`` makes even then); a cancelled caller is still stopped here.
+        await checkpoint_if_cancelled()
         try:
-            item = await self._inbox_receive.receive()
+            item = self._inbox_receive.receive_nowait()
+        except anyio.WouldBlock:
+            try:
+                item = await self._inbox_receive.receive()
+            except (anyio.EndOfStream, anyio.ClosedResourceError):
+                raise StopAsyncIteration from None
         except (anyio.EndOfStream, anyio.ClosedResourceError):
             raise StopAsyncIteration from None
         self.stats.received += 1

@@ -13,13 +13,17 @@ from .results import Applied, Rejected, RejectReason
 from .values import brief, detached, same_value
 
 
+_APPLIED_NONE = Applied(value=None)
+"""What every put returns; frozen and holding nothing mutable, so one instance serves them all."""
+
+
 class KeyValueTable:
     def __init__(self, items: dict[str, JsonValue] | None = None) -> None:
         self.items: dict[str, JsonValue] = dict(items or {})
 
     def put(self, cmd: Put) -> Applied:
         self.items[cmd.key] = detached(cmd.value)
-        return Applied(value=None)
+        return _APPLIED_NONE
 
     def get(self, cmd: Get) -> Applied:
         return Applied(value=detached(self.items.get(cmd.key)))

@@ -113,19 +113,21 @@ class WorldState:
             proposal = decode_proposal(data)
         except InvalidCommand as exc:
             return Rejected(reason=RejectReason.INVALID_COMMAND, detail=str(exc))
-        if stamp is not None:
-            if not (stamp >= 0 and stamp != float("inf")):
-                return Rejected(reason=RejectReason.INVALID_COMMAND, detail=f"leader stamp {stamp!r} is not a finite time")
-            proposal = proposal.model_copy(update={"stamp": float(stamp)})
-        return self._apply(proposal)
+        if stamp is None:
+            stamp = proposal.stamp
+        elif not (stamp >= 0 and stamp != float("inf")):
+            return Rejected(reason=RejectReason.INVALID_COMMAND, detail=f"leader stamp {stamp!r} is not a finite time")
+        return self._apply(proposal, float(stamp))
 
-    def _apply(self, proposal: Proposal) -> Result:
+    def _apply(self, proposal: Proposal, stamp: float) -> Result:
+        """Run a decoded proposal at committed time ``max(clock, stamp)`` (``stamp`` replaces the proposal's own)."""
         p = self._parts
         digest = command_digest(proposal)
         answered = p.sessions.check(proposal, digest)
         if answered is not None:
             return answered
-        p.clock = max(p.clock, proposal.stamp)
+        if stamp > p.clock:
+            p.clock = stamp
         result = self._execute(proposal.command, p.clock)
         p.sessions.record(proposal, digest, result)
         return result

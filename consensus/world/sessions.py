@@ -31,17 +31,37 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from .commands import Proposal
+from .commands import Proposal, Put
 from .results import Applied, Rejected, RejectReason
-from .values import canonical
+from .values import canonical, canonical_str, immutable
 
 Result = Applied | Rejected
 
 
 def command_digest(proposal: Proposal) -> str:
-    """A fingerprint of the proposal's command, to catch a seq reused for another command."""
-    text = canonical(proposal.command.model_dump(mode="json"))
+    """A fingerprint of the proposal's command, to catch a seq reused for another command.
+
+    The BLAKE2b-128 of the command's canonical JSON (sorted keys, no spaces), so it depends on
+    what the command says, not on how a client spelled it; snapshots carry it.
+    """
+    command = proposal.command
+    if type(command) is Put:
+        # The same text as the general case, built without the dump: "key" < "op" < "value".
+        value = command.value
+        text = (
+            '{"key":' + canonical_str(command.key) + ',"op":"put","value":'
+            + (canonical_str(value) if type(value) is str else canonical(value)) + "}"
+        )
+    else:
+        text = canonical(command.model_dump(mode="json"))
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def private_copy(result: Result) -> Result:
+    """``result`` itself when nothing in it can be changed (a rejection, or a scalar value), else a deep copy."""
+    if isinstance(result, Rejected) or immutable(result.value):
+        return result
+    return result.model_copy(deep=True)
 
 
 @dataclass(slots=True)
@@ -91,7 +111,7 @@ class SessionTable:
                     detail=f"client {cid!r} already used seq {seq} for a different command;"
                     " a restarted client needs a new client_id",
                 )
-            return remembered.result.model_copy(deep=True)
+            return private_copy(remembered.result)
         if seq < session.floor:
             return Rejected(
                 reason=RejectReason.SESSION_EXPIRED,
@@ -110,6 +130,6 @@ class SessionTable:
                 del self.sessions[next(iter(self.sessions))]
         self.sessions[cid] = session  # most recently used goes last
         session.forget_below(proposal.ack_below)
-        session.results[proposal.seq] = Remembered(digest, result.model_copy(deep=True))
+        session.results[proposal.seq] = Remembered(digest, private_copy(result))
         while len(session.results) > self.max_results:
             session.forget_below(min(session.results) + 1)

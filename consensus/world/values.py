@@ -22,7 +22,9 @@ from pydantic import AfterValidator, JsonValue
 
 
 def _finite(value: JsonValue) -> JsonValue:
-    stack = [value]
+    if type(value) is str or value is None:  # the common case, and nothing to look into
+        return value
+    stack: list[JsonValue] = [value]
     while stack:
         v = stack.pop()
         if isinstance(v, float) and not math.isfinite(v):
@@ -38,9 +40,16 @@ Value = Annotated[JsonValue, AfterValidator(_finite)]
 """A JSON-compatible value with no NaN or infinity anywhere inside it."""
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+"""One encoder for every canonical text: ``json.dumps`` with these options builds a new one per call."""
+canonical_str = json.encoder.encode_basestring
+"""The canonical JSON text of a ``str`` (what `canonical` gives for one, without the encoder's set-up)."""
+
+
 def canonical(value: JsonValue) -> str:
-    """The value's canonical JSON text: sorted keys, no spaces."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """The value's canonical JSON text: sorted keys, no spaces (the text of ``json.dumps(value,
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)``)."""
+    return _CANONICAL.encode(value)
 
 
 def same_value(a: JsonValue, b: JsonValue) -> bool:
@@ -51,6 +60,11 @@ def same_value(a: JsonValue, b: JsonValue) -> bool:
 def detached(value: JsonValue) -> JsonValue:
     """A deep copy, so a caller that mutates a result cannot change replicated state."""
     return copy.deepcopy(value) if isinstance(value, (list, dict)) else value
+
+
+def immutable(value: JsonValue) -> bool:
+    """Whether ``value`` holds no list or dict, so sharing it cannot let anyone change it."""
+    return not isinstance(value, (list, dict))
 
 
 def brief(value: JsonValue, limit: int = 80) -> str:
