@@ -5,6 +5,8 @@
 - ``Storage`` / ``MemoryStorage`` (``storage.py``): the durable log (and the
   snapshot it is compacted behind) the core reads; ``FileStorage``
   (``file_storage.py``) keeps them on disk with checksums and fsync.
+- ``Membership`` / ``ConfChange`` (``membership.py``): configurations of voters
+  and learners, and the single-server changes between them.
 - ``encode`` / ``decode`` (``codec.py``): messages to and from bytes.
 - ``consensus.testing``: the seeded simulator, invariant checks and the
   linearizability checker, for this library and for your own state machines.
@@ -24,14 +26,19 @@ from .codec import decode, encode
 from .config import RaftConfig
 from .errors import (
     CompactedError,
+    ConfChangeInProgress,
+    ConfChangeRejected,
+    ConfChangeTooEarly,
     ConsensusError,
     DecodeError,
+    InvalidConfChange,
     NotLeader,
     ProposalDropped,
     ProposalOutcomeUnknown,
     StorageError,
 )
 from .file_storage import CorruptHardStateError, CorruptLogError, CorruptSnapshotError, FileStorage
+from .membership import ConfChange, ConfChangeOp, Membership
 from .messages import Entry, EntryKind, HardState, Message, MessageType, NodeId, Snapshot, SnapshotMeta
 from .process import NodeConfig, NodeConfigError, NodeProcess
 from .raft import RaftCore
@@ -45,6 +52,11 @@ __all__ = [
     "ClientTimeout",
     "CommandRejected",
     "CompactedError",
+    "ConfChange",
+    "ConfChangeInProgress",
+    "ConfChangeOp",
+    "ConfChangeRejected",
+    "ConfChangeTooEarly",
     "ConsensusError",
     "CorruptHardStateError",
     "CorruptLogError",
@@ -54,6 +66,8 @@ __all__ = [
     "EntryKind",
     "FileStorage",
     "HardState",
+    "InvalidConfChange",
+    "Membership",
     "MemoryStorage",
     "Message",
     "MessageType",

@@ -3,6 +3,14 @@
 Each node runs in its own cancel scope inside the cluster's task group, so
 ``crash(id)`` stops it abruptly (in-flight work is lost, saved storage is
 kept) and ``restart(id)`` brings it back from that storage.
+
+Membership: ``add_node()`` starts a fresh node with empty storage, makes it
+reachable (a memory endpoint, or its TCP address published to every node
+with ``set_peer``), adds it as a learner, waits for it to catch up (by log or
+by snapshot) and promotes it; ``remove_node(id)`` removes a voter or learner
+(the leader included) and stops it. Every node, old or new, is started with
+the same bootstrap configuration (the first ``size`` ids): the rest comes
+from the log.
 """
 
 from __future__ import annotations
@@ -18,7 +26,9 @@ from anyio.abc import TaskGroup, TaskStatus
 from transports import FilteredTransport, LinkTable, MemoryNetwork, TcpTransport, Transport
 
 from .config import RaftConfig
-from .node import RaftNode
+from .errors import ConfChangeInProgress, ConfChangeTooEarly, InvalidConfChange, NotLeader, ProposalDropped
+from .membership import Membership
+from .node import NodeStopped, RaftNode
 from .state_machine import ReplicatedStateMachine
 from .storage import MemoryStorage, Storage
 
@@ -78,8 +88,9 @@ class LocalCluster:
 
             state_machine = WorldState
         self._state_machine = state_machine
-        make_storage = storage or (lambda _id: MemoryStorage())
-        self.storages: dict[str, Storage] = {n: make_storage(n) for n in self.ids}
+        self._bootstrap = list(self.ids)
+        self._make_storage: Callable[[str], Storage] = storage or (lambda _id: MemoryStorage())
+        self.storages: dict[str, Storage] = {n: self._make_storage(n) for n in self.ids}
         self.machines: dict[str, ReplicatedStateMachine] = {}
         self._ports: dict[str, int] = {}
         self._running: dict[str, _Running] = {}
@@ -137,6 +148,79 @@ class LocalCluster:
             raise ClusterError(f"node {node_id!r} is running; crash it first")
         await self._start(node_id)
         log.info("cluster.restart", node=node_id)
+
+    # -- membership -----------------------------------------------------------------
+
+    async def add_node(self, node_id: str | None = None, timeout: float = 10.0) -> str:
+        """Start a new node with empty storage and add it as a voter: as a
+        learner first, promoted once it has caught up. Returns its id."""
+        if node_id is None:
+            k = len(self.ids) + 1
+            while f"n{k}" in self.storages:
+                k += 1
+            node_id = f"n{k}"
+        if node_id in self.storages:
+            raise ClusterError(f"node id {node_id!r} was used in this cluster already; pick a new one")
+        self.storages[node_id] = self._make_storage(node_id)
+        self.ids.append(node_id)
+        if self.transport_kind == "memory":
+            self._fresh_endpoints[node_id] = self.network.endpoint(node_id)
+        await self._start(node_id)  # reachable (and its TCP port published) before it is added
+        log.info("cluster.add_node", node=node_id)
+        await self._change(
+            lambda node: node.add_voter(node_id, timeout=timeout),
+            lambda conf: node_id in conf.voters,
+            f"add {node_id!r} as a voter",
+            timeout,
+        )
+        return node_id
+
+    async def remove_node(self, node_id: str, timeout: float = 10.0) -> None:
+        """Remove ``node_id`` from the configuration (once committed), then stop it."""
+        if node_id not in self.ids:
+            raise ClusterError(f"node {node_id!r} is not in this cluster (nodes: {self.ids})")
+        await self._change(
+            lambda node: node.remove(node_id),
+            lambda conf: node_id not in conf.members,
+            f"remove {node_id!r}",
+            timeout,
+        )
+        if node_id in self._running:
+            await self.crash(node_id)
+        self.ids.remove(node_id)
+        log.info("cluster.remove_node", node=node_id)
+
+    def membership(self, node_id: str | None = None) -> Membership:
+        """``node_id``'s configuration, or the current leader's."""
+        if node_id is None:
+            node_id = self.leader()
+            if node_id is None:
+                raise ClusterError(f"no leader to ask for the configuration: {self.status()}")
+        return self.node(node_id).membership
+
+    async def _change(
+        self, op: Callable[[RaftNode], Any], done: Callable[[Membership], bool], what: str, timeout: float
+    ) -> None:
+        """Run ``op`` on the leader until ``done`` holds for a committed
+        configuration, following leader changes and retrying refusals that pass."""
+        last_error: BaseException | None = None
+        with anyio.move_on_after(timeout):
+            while True:
+                lead = await self.wait_for_leader(timeout=timeout)
+                node = self.node(lead)
+                if done(node.membership) and not node.conf_change_pending:
+                    return
+                try:
+                    await op(node)
+                    return
+                except (NotLeader, ProposalDropped, NodeStopped, ConfChangeTooEarly, ConfChangeInProgress) as exc:
+                    last_error = exc  # a new leader, or an earlier change to wait for: retry
+                except InvalidConfChange as exc:
+                    if not done(node.membership):
+                        raise
+                    last_error = exc  # a retry of a change that took effect: wait for its commit
+                await anyio.sleep(self.tick_interval * 2)
+        raise ClusterError(f"could not {what} within {timeout}s (last error: {last_error!r}): {self.status()}")
 
     def partition(self, *groups: list[str]) -> None:
         if self.transport_kind == "memory":
@@ -217,7 +301,7 @@ class LocalCluster:
                         self._publish_port(node_id, transport.inner)
                     node = RaftNode(
                         node_id,
-                        self.ids,
+                        self._bootstrap,
                         transport,
                         self.storages[node_id],
                         machine,

@@ -7,19 +7,23 @@ Layout (big-endian)::
     | src_len u8 | src utf-8 | dst_len u8 | dst utf-8
     | n_entries u32 | n x (term u64 | index u64 | kind u8 | len u32 | data)
     [ | offset u64 | done u8 | n_voters u8 | n_voters x (len u8 | utf-8)
+      | n_learners u8 | n_learners x (len u8 | utf-8)
       | data_len u32 | data ]                       only for Snap and SnapResp
 
 The bracketed snapshot section follows the entries of an InstallSnapshot
 chunk (Snap) and of its acknowledgement (SnapResp), and of no other type,
 so every other message is laid out byte for byte as before it existed.
+Version 2 added the learners to the snapshot section (and the
+configuration-change entry kind); a version-1 message is refused.
 
 ``decode`` checks every length against the bytes present before reading,
 every enum value, and the shape an AppendEntries must have (consecutive
 indexes after ``index``, non-decreasing terms no newer than the message)
 and a snapshot chunk must have (a snapshot entry ``log_term/index`` of at
-least 1/1 and no newer than the message, distinct non-empty voters; a
-SnapResp carries no data, voters or ``done``), so the core never sees a
-malformed message. Anything wrong raises
+least 1/1 and no newer than the message, distinct non-empty voters, and
+distinct learners that are not voters; a SnapResp carries no data, voters,
+learners or ``done``), and that a configuration-change entry's data is a
+well-formed ``ConfChange``, so the core never sees a malformed message. Anything wrong raises
 ``DecodeError`` naming the problem.
 """
 
@@ -28,9 +32,10 @@ from __future__ import annotations
 import struct
 
 from .errors import DecodeError
+from .membership import ConfChange
 from .messages import Entry, EntryKind, Message, MessageType
 
-VERSION = 1
+VERSION = 2
 _HEAD = struct.Struct(">BBQQQQBQQ")
 _ENTRY = struct.Struct(">QQBI")
 _COUNT = struct.Struct(">I")
@@ -59,20 +64,29 @@ def encode(m: Message) -> bytes:
         parts.append(_ENTRY.pack(e.term, e.index, e.kind, len(e.data)))
         parts.append(e.data)
     if m.type in _SNAP_TYPES:
-        if len(m.voters) > 255:
-            raise ValueError(f"a snapshot names at most 255 voters, got {len(m.voters)}")
+        for what, ids in (("voters", m.voters), ("learners", m.learners)):
+            if len(ids) > 255:
+                raise ValueError(f"a snapshot names at most 255 {what}, got {len(ids)}")
         parts.append(_SNAP.pack(m.offset, m.done, len(m.voters)))
-        for v in m.voters:
-            vb = v.encode()
-            if not 0 < len(vb) <= _MAX_ID:
-                raise ValueError(f"voter ids must be 1..{_MAX_ID} bytes of UTF-8, got {v!r}")
-            parts.append(bytes((len(vb),)))
-            parts.append(vb)
+        _pack_ids(parts, m.voters, "voter")
+        parts.append(bytes((len(m.learners),)))
+        _pack_ids(parts, m.learners, "learner")
         parts.append(_COUNT.pack(len(m.data)))
         parts.append(bytes(m.data))
-    elif m.offset or m.done or m.data or m.voters:
-        raise ValueError(f"only Snap and SnapResp messages carry offset, done, data or voters, not {m.type.label}")
+    elif m.offset or m.done or m.data or m.voters or m.learners:
+        raise ValueError(
+            f"only Snap and SnapResp messages carry offset, done, data, voters or learners, not {m.type.label}"
+        )
     return b"".join(parts)
+
+
+def _pack_ids(parts: list[bytes], ids: tuple[str, ...], what: str) -> None:
+    for v in ids:
+        vb = v.encode()
+        if not 0 < len(vb) <= _MAX_ID:
+            raise ValueError(f"{what} ids must be 1..{_MAX_ID} bytes of UTF-8, got {v!r}")
+        parts.append(bytes((len(vb),)))
+        parts.append(vb)
 
 
 def decode(data: bytes | bytearray | memoryview) -> Message:
@@ -116,15 +130,16 @@ def _decode(buf: memoryview) -> Message:
     msg_type = _TYPES[mtype]
     offset, done, data = 0, False, b""
     voters: tuple[str, ...] = ()
+    learners: tuple[str, ...] = ()
     if msg_type in _SNAP_TYPES:
-        offset, done, voters, data, pos = _read_snapshot_section(buf, pos)
+        offset, done, voters, learners, data, pos = _read_snapshot_section(buf, pos)
     if pos != len(buf):
         raise DecodeError(f"{len(buf) - pos} trailing bytes after the message")
     _check_entries(msg_type, term, log_term, index, entries)
     if msg_type is MessageType.SNAP:
-        _check_snap(term, log_term, index, voters)
-    elif msg_type is MessageType.SNAP_RESP and (done or voters or data):
-        raise DecodeError("a SnapResp carries no done flag, voters or data")
+        _check_snap(term, log_term, index, voters, learners)
+    elif msg_type is MessageType.SNAP_RESP and (done or voters or learners or data):
+        raise DecodeError("a SnapResp carries no done flag, voters, learners or data")
     return Message(
         msg_type,
         src,
@@ -141,10 +156,13 @@ def _decode(buf: memoryview) -> Message:
         done,
         data,
         voters,
+        learners,
     )
 
 
-def _read_snapshot_section(buf: memoryview, pos: int) -> tuple[int, bool, tuple[str, ...], bytes, int]:
+def _read_snapshot_section(
+    buf: memoryview, pos: int
+) -> tuple[int, bool, tuple[str, ...], tuple[str, ...], bytes, int]:
     _need(buf, pos, _SNAP.size, "snapshot section")
     offset, done, n_voters = _SNAP.unpack_from(buf, pos)
     pos += _SNAP.size
@@ -154,15 +172,22 @@ def _read_snapshot_section(buf: memoryview, pos: int) -> tuple[int, bool, tuple[
     for i in range(n_voters):
         voter, pos = _read_id(buf, pos, f"voter {i}")
         voters.append(voter)
+    _need(buf, pos, 1, "learner count")
+    n_learners = buf[pos]
+    pos += 1
+    learners: list[str] = []
+    for i in range(n_learners):
+        learner, pos = _read_id(buf, pos, f"learner {i}")
+        learners.append(learner)
     _need(buf, pos, _COUNT.size, "snapshot data length")
     (size,) = _COUNT.unpack_from(buf, pos)
     pos += _COUNT.size
     _need(buf, pos, size, "snapshot data")
     data = bytes(buf[pos : pos + size])
-    return offset, bool(done), tuple(voters), data, pos + size
+    return offset, bool(done), tuple(voters), tuple(learners), data, pos + size
 
 
-def _check_snap(term: int, log_term: int, index: int, voters: tuple[str, ...]) -> None:
+def _check_snap(term: int, log_term: int, index: int, voters: tuple[str, ...], learners: tuple[str, ...]) -> None:
     if index == 0 or log_term == 0:
         raise DecodeError(f"a snapshot chunk must name a snapshot entry of at least 1/1, got {log_term}/{index}")
     if log_term > term:
@@ -171,6 +196,10 @@ def _check_snap(term: int, log_term: int, index: int, voters: tuple[str, ...]) -
         raise DecodeError("a snapshot chunk must name the snapshot's voters")
     if len(set(voters)) != len(voters):
         raise DecodeError(f"snapshot voters repeat: {list(voters)}")
+    if len(set(learners)) != len(learners):
+        raise DecodeError(f"snapshot learners repeat: {list(learners)}")
+    if set(voters) & set(learners):
+        raise DecodeError(f"snapshot names {sorted(set(voters) & set(learners))} both as voters and as learners")
 
 
 def _read_id(buf: memoryview, pos: int, what: str) -> tuple[str, int]:
@@ -202,4 +231,9 @@ def _check_entries(msg_type: MessageType, term: int, log_term: int, index: int, 
             raise DecodeError(f"entry indexes must follow {index} consecutively, got {e.index} at position {offset}")
         if not prev_term <= e.term <= term or e.term == 0:
             raise DecodeError(f"entry {e.index} has term {e.term}: terms must not decrease and not exceed {term}")
+        if e.kind is EntryKind.CONF_CHANGE:
+            try:
+                ConfChange.decode(e.data)
+            except DecodeError as exc:
+                raise DecodeError(f"entry {e.index}: {exc}") from None
         prev_term = e.term

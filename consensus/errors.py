@@ -44,3 +44,19 @@ class StorageError(ConsensusError):
 
 class CompactedError(StorageError):
     """The requested index is older than the storage's first index."""
+
+
+class ConfChangeRejected(ConsensusError):
+    """The leader refused a configuration change; the message says why and what to do."""
+
+
+class ConfChangeInProgress(ConfChangeRejected):
+    """An earlier configuration change is not committed yet: changes go one at a time."""
+
+
+class ConfChangeTooEarly(ConfChangeRejected):
+    """A new leader has not committed an entry of its own term yet (Ongaro's fix): retry shortly."""
+
+
+class InvalidConfChange(ConfChangeRejected, ValueError):
+    """The change does not apply to the current configuration (unknown node, no voter left...)."""

@@ -18,8 +18,9 @@ The hard-state file is ``crc32 u32 | json`` where the JSON holds ``term``,
 ``vote`` and ``commit`` and the crc covers the JSON bytes.
 
 The snapshot file is ``magic "LMSNAP01" | crc32 u32 | meta_len u32 | meta | data``
-where ``meta`` is JSON with ``index``, ``term`` and ``voters`` (written with
-sorted keys and no spaces), ``data`` is the
+where ``meta`` is JSON with ``index``, ``term``, ``voters`` and ``learners``
+(written with sorted keys and no spaces; a file without ``learners``, as
+written before learners existed, reads as having none), ``data`` is the
 rest of the file, and the crc covers everything after itself. Damage of
 any kind is :class:`CorruptSnapshotError`.
 
@@ -153,7 +154,12 @@ def _decode_base_at(buf: bytes | memoryview, offset: int) -> tuple[Entry, int] |
 def encode_snapshot_file(snap: Snapshot) -> bytes:
     """The bytes of a snapshot file holding ``snap``."""
     meta = json.dumps(
-        {"index": snap.index, "term": snap.term, "voters": list(snap.meta.voters)},
+        {
+            "index": snap.index,
+            "term": snap.term,
+            "voters": list(snap.meta.voters),
+            "learners": list(snap.meta.learners),
+        },
         sort_keys=True,
         separators=(",", ":"),
     ).encode("utf-8")
@@ -182,6 +188,7 @@ def _decode_snapshot_file(raw: bytes, path: Path) -> Snapshot:
     index = obj.get("index") if isinstance(obj, dict) else None
     term = obj.get("term") if isinstance(obj, dict) else None
     voters = obj.get("voters") if isinstance(obj, dict) else None
+    learners = obj.get("learners", []) if isinstance(obj, dict) else None
     if (
         not isinstance(index, int)
         or not isinstance(term, int)
@@ -191,9 +198,13 @@ def _decode_snapshot_file(raw: bytes, path: Path) -> Snapshot:
         or term < 1
         or not isinstance(voters, list)
         or not all(isinstance(v, str) and v for v in voters)
+        or not isinstance(learners, list)
+        or not all(isinstance(v, str) and v for v in learners)
+        or set(voters) & set(learners)
+        or set(obj) - {"index", "term", "voters", "learners"}
     ):
         raise bad(f"unexpected metadata {obj!r}")
-    return Snapshot(SnapshotMeta(index, term, tuple(voters)), raw[head + meta_len :])
+    return Snapshot(SnapshotMeta(index, term, tuple(voters), tuple(learners)), raw[head + meta_len :])
 
 
 def _decode_at(buf: bytes | memoryview, offset: int) -> tuple[Entry, int] | None:

@@ -19,7 +19,7 @@ the snapshot first.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .errors import CompactedError, StorageError
 from .messages import Entry, Snapshot
@@ -87,6 +87,11 @@ class RaftLog:
         # committed to the saved hard state's commit.
         self.committed = first - 1
         self.applied = first - 1
+        # Called with the entries just appended (any entry at or after the
+        # first one's index was replaced) and with a snapshot the log was reset
+        # to: the core follows its configuration through them.
+        self.on_append: Callable[[Sequence[Entry]], None] | None = None
+        self.on_restore: Callable[[Snapshot], None] | None = None
 
     # -- reading -----------------------------------------------------------
 
@@ -178,6 +183,8 @@ class RaftLog:
         if entries[0].index <= self.committed:
             raise AssertionError(f"refusing to overwrite committed index {entries[0].index} (committed {self.committed})")
         self.unstable.truncate_and_append(entries)
+        if self.on_append is not None:
+            self.on_append(entries)
         return self.last_index()
 
     def find_conflict(self, entries: Sequence[Entry]) -> int:
@@ -235,6 +242,8 @@ class RaftLog:
             raise AssertionError(f"snapshot {snap.meta} is not ahead of the commit index {self.committed}")
         self.committed = snap.index
         self.unstable.restore(snap)
+        if self.on_restore is not None:
+            self.on_restore(snap)
 
     def applied_to(self, index: int) -> None:
         if index > self.committed or index < self.applied:

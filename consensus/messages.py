@@ -16,6 +16,7 @@ NodeId = str
 class EntryKind(enum.IntEnum):
     NORMAL = 0
     NOOP = 1  # appended by every new leader at the start of its term
+    CONF_CHANGE = 2  # a single-server configuration change (membership.ConfChange)
 
 
 class MessageType(enum.IntEnum):
@@ -71,6 +72,13 @@ class Entry:
     def __str__(self) -> str:
         if self.kind is EntryKind.NOOP:
             return f"{self.term}/{self.index} noop"
+        if self.kind is EntryKind.CONF_CHANGE:
+            from .membership import ConfChange  # membership imports this module
+
+            try:
+                return f"{self.term}/{self.index} conf {ConfChange.decode(self.data)}"
+            except ValueError:
+                return f"{self.term}/{self.index} conf 0x{self.data.hex()}"
         return f"{self.term}/{self.index} {_show_bytes(self.data)}"
 
 
@@ -90,13 +98,15 @@ class HardState:
 class SnapshotMeta:
     """Where a snapshot sits in the log: it stands for entries ``1..index``.
 
-    ``term`` is the term of entry ``index``; ``voters`` is the configuration
-    the snapshot was taken in (sorted). ``index == 0`` means "no snapshot".
+    ``term`` is the term of entry ``index``; ``voters`` and ``learners`` are
+    the configuration in force at ``index`` (the latest one in entries
+    ``1..index``), each sorted. ``index == 0`` means "no snapshot".
     """
 
     index: int = 0
     term: int = 0
     voters: tuple[NodeId, ...] = ()
+    learners: tuple[NodeId, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.term}/{self.index}"
@@ -122,7 +132,8 @@ class Snapshot:
 
     def __str__(self) -> str:
         voters = ",".join(self.meta.voters) or "-"
-        return f"snapshot {self.meta} voters={voters} {len(self.data)} bytes"
+        learners = f" learners={','.join(self.meta.learners)}" if self.meta.learners else ""
+        return f"snapshot {self.meta} voters={voters}{learners} {len(self.data)} bytes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +151,7 @@ class Message:
     - Heartbeat/HeartbeatResp: ``commit`` and an opaque ``context`` that
       ReadIndex uses to confirm leadership.
     - Snap (InstallSnapshot, one chunk): ``index``/``log_term`` are the
-      snapshot's last included entry, ``voters`` its configuration,
+      snapshot's last included entry, ``voters`` and ``learners`` its configuration,
       ``data`` the bytes at ``offset`` of the snapshot, ``done`` marks the
       last chunk; ``commit`` is the leader's commit index.
     - SnapResp: ``index`` names the snapshot and ``offset`` how many of its
@@ -165,6 +176,7 @@ class Message:
     done: bool = False
     data: bytes = b""
     voters: tuple[NodeId, ...] = ()
+    learners: tuple[NodeId, ...] = ()
 
     def __str__(self) -> str:
         t = self.type

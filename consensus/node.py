@@ -15,6 +15,14 @@ the driver takes ``state_machine.snapshot()``, has the core describe it
 event loop for a blocking storage), which compacts the log. A snapshot
 installed from the leader arrives in a Ready: it is saved with that Ready
 and the state machine is restored from it before later entries apply.
+
+Membership: ``add_learner``, ``promote``, ``remove`` and ``add_voter``
+(learner, catch-up, promote) propose single-server configuration changes
+on the leader and return the configuration once the change is committed
+and applied here (``NotLeader`` elsewhere; ``ConfChangeRejected`` with the
+reason when the leader refuses). The transport must be able to reach a
+node before it is added: ``LocalCluster.add_node`` creates its memory
+endpoint, or publishes its TCP address with ``set_peer``, first.
 """
 
 from __future__ import annotations
@@ -34,7 +42,15 @@ from transports import Transport, TransportError
 
 from .codec import decode, encode
 from .config import RaftConfig
-from .errors import ConsensusError, DecodeError, NotLeader, ProposalDropped, ProposalOutcomeUnknown
+from .errors import (
+    ConfChangeRejected,
+    ConsensusError,
+    DecodeError,
+    NotLeader,
+    ProposalDropped,
+    ProposalOutcomeUnknown,
+)
+from .membership import ConfChange, ConfChangeOp, Membership
 from .messages import Entry, EntryKind, Message, NodeId, Snapshot
 from .raft import RaftCore
 from .read_only import ReadState
@@ -53,6 +69,13 @@ class NodeStopped(ConsensusError):
 
 class TransferFailed(ConsensusError):
     """Leadership did not move to the requested node in time."""
+
+
+class CatchUpTimeout(ConsensusError):
+    """A learner did not catch up with the leader in time, so it was not promoted.
+
+    It stays a learner: call ``add_voter`` again to retry, or ``remove`` it.
+    """
 
 
 @dataclass(slots=True)
@@ -86,6 +109,12 @@ class _Pending:
 @dataclass(slots=True)
 class _Propose:
     data: bytes
+    pending: _Pending
+
+
+@dataclass(slots=True)
+class _ConfChange:
+    change: ConfChange
     pending: _Pending
 
 
@@ -127,6 +156,7 @@ class RaftNode:
         seed: int | None = None,
         clock: Callable[[], float] = time.time,
         inbox_size: int = 8192,
+        learners: Iterable[NodeId] = (),
     ) -> None:
         if tick_interval <= 0:
             raise ValueError(f"tick_interval must be positive seconds, got {tick_interval}")
@@ -137,7 +167,9 @@ class RaftNode:
         self.storage = storage
         self.state_machine = state_machine
         self._clock = clock
-        self._core = RaftCore(node_id, peers, storage, self.config, random.Random(seed))
+        # ``peers`` (and ``learners``) are the bootstrap configuration; every
+        # node of a cluster, including one added later, is given the same.
+        self._core = RaftCore(node_id, peers, storage, self.config, random.Random(seed), learners=learners)
         snap = storage.snapshot()
         if not snap.is_empty():
             # Restart = snapshot + log suffix: the core hands out entries after it.
@@ -205,6 +237,16 @@ class RaftNode:
         """The last index covered by this node's stored snapshot (0 if none)."""
         return self._snapshot_index
 
+    @property
+    def membership(self) -> Membership:
+        """This node's configuration: the latest in its log, committed or not."""
+        return self._core.membership
+
+    @property
+    def conf_change_pending(self) -> bool:
+        """Whether the latest configuration change in this node's log is not yet known committed."""
+        return self._core.pending_conf_index > self._core.commit_index
+
     def status(self) -> dict[str, object]:
         return {**self._core.status(), "pending_proposals": len(self._proposals), "pending_reads": len(self._reads)}
 
@@ -223,6 +265,75 @@ class RaftNode:
         pending = _Pending()
         await self._events_tx.send(_Propose(bytes(data), pending))
         return await pending.wait()
+
+    async def propose_conf_change(self, op: str | ConfChangeOp, node_id: NodeId) -> Membership:
+        """Propose one single-server change (``add_voter``, ``add_learner``,
+        ``promote``, ``remove``) of ``node_id``; return the configuration
+        once the change is committed and applied here.
+
+        Raises ``NotLeader`` on a follower, ``ConfChangeTooEarly`` while a new
+        leader has not committed an entry of its term, ``ConfChangeInProgress``
+        while another change is uncommitted, ``InvalidConfChange`` for a change
+        that does not apply, ``ProposalDropped`` if the entry was overwritten
+        (it never took effect) and ``NodeStopped`` if the node stops first.
+        """
+        self._check_running()
+        change = ConfChange.parse(op, node_id)
+        if not self.is_leader:
+            raise NotLeader(self.id, self.leader_id)
+        pending = _Pending()
+        await self._events_tx.send(_ConfChange(change, pending))
+        result: Membership = await pending.wait()
+        return result
+
+    async def add_learner(self, node_id: NodeId) -> Membership:
+        """Add ``node_id`` as a learner: it receives the log but does not vote."""
+        return await self.propose_conf_change(ConfChangeOp.ADD_LEARNER, node_id)
+
+    async def promote(self, node_id: NodeId) -> Membership:
+        """Make the learner ``node_id`` a voter."""
+        return await self.propose_conf_change(ConfChangeOp.PROMOTE, node_id)
+
+    async def remove(self, node_id: NodeId) -> Membership:
+        """Remove the voter or learner ``node_id`` (this leader included: it
+        steps down once the removal commits). The last voter cannot be removed."""
+        return await self.propose_conf_change(ConfChangeOp.REMOVE, node_id)
+
+    async def add_voter(self, node_id: NodeId, timeout: float | None = None) -> Membership:
+        """Add ``node_id`` as a voter safely: as a learner first, then, once
+        its log has caught up with this leader's, promote it (thesis §4.2.1:
+        a new voter with an empty log would stall commits meanwhile).
+
+        Raises ``CatchUpTimeout`` if it has not caught up within ``timeout``
+        seconds (default: 100 election timeouts); it then stays a learner.
+        """
+        self._check_running()
+        if not self.is_leader:
+            raise NotLeader(self.id, self.leader_id)
+        limit = timeout if timeout is not None else 100 * self.config.election_timeout_max * self.tick_interval
+        conf = self.membership
+        if node_id in conf.voters:
+            return conf
+        if node_id not in conf.members:
+            await self.add_learner(node_id)
+        target = self._core.last_index
+        caught_up = False
+        with anyio.move_on_after(limit):
+            while not caught_up:
+                if not self.is_leader:
+                    raise NotLeader(self.id, self.leader_id)
+                pr = self._core.progress(node_id)
+                caught_up = pr is not None and pr.match >= target
+                if not caught_up:
+                    await anyio.sleep(self.tick_interval)
+        if caught_up:
+            return await self.promote(node_id)
+        pr = self._core.progress(node_id)
+        raise CatchUpTimeout(
+            f"learner {node_id!r} did not catch up within {limit:.3f}s (it has entries up to "
+            f"{pr.match if pr else '?'}, the leader up to {self._core.last_index}); it stays a learner: "
+            "check that it is running and reachable, then call add_voter again, or remove it"
+        )
 
     async def read(self, query: Any) -> Any:
         """A linearizable read (ReadIndex): the leader confirms with a
@@ -306,6 +417,15 @@ class RaftNode:
                 return
             event.pending.index, event.pending.term = index, core.term
             self._proposals[index] = event.pending
+        elif isinstance(event, _ConfChange):
+            try:
+                index = core.propose_conf_change(event.change)
+            except (NotLeader, ProposalDropped, ConfChangeRejected) as exc:
+                event.pending.fail(exc)
+                return
+            event.pending.index, event.pending.term = index, core.term
+            self._proposals[index] = event.pending
+            self.log.info("raft.conf_change_proposed", change=str(event.change), index=index)
         elif isinstance(event, _Read):
             context = next(self._contexts)
             try:
@@ -399,6 +519,10 @@ class RaftNode:
                 except Exception as exc:  # noqa: BLE001 - one bad command must not stop the node
                     self.log.error("raft.apply_failed", index=entry.index, error=repr(exc))
                     error = exc
+        elif entry.kind is EntryKind.CONF_CHANGE:
+            result = self._core.membership_at(entry.index)
+            self.log.info("raft.membership_changed", index=entry.index, voters=sorted(result.voters),
+                          learners=sorted(result.learners))
         self._applied = entry.index
         pending = self._proposals.pop(entry.index, None)
         if pending is None:

@@ -25,6 +25,27 @@ from before any later entry is applied, and the follower acknowledges the
 snapshot's index so that the leader replicates from there. A snapshot that
 is not ahead of the follower's commit index is ignored and answered with
 that commit index.
+
+Membership changes (thesis chapter 4, single-server changes): a
+configuration is a set of voters and a set of learners (``membership.py``).
+``propose_conf_change(cc)`` appends a ``CONF_CHANGE`` entry on the leader.
+Every node switches to the configuration in an entry as soon as it
+*appends* it (thesis §4.1), committed or not, and falls back to the previous
+one if the entry is truncated away; the snapshot records the configuration
+at its index, so a restart recovers it from the snapshot plus the log. The
+leader refuses a change while an earlier one is uncommitted, and any change
+before it has committed an entry of its own term (its no-op): without that
+rule, two changes that overlap across a leader change can form disjoint
+majorities (Ongaro, raft-dev, 2015). Quorums count voters only; learners
+are replicated to but never campaign, and their votes count only for a
+candidate whose configuration lists them as voters. Like etcd (and the
+thesis, §4.2.1) a node answers vote requests without consulting its own
+configuration: a learner whose promotion committed without reaching it
+must still be able to vote, or the cluster may have no electable majority.
+Until a change commits the leader keeps replicating to the nodes it
+removed, so that they learn they were removed and never campaign; a leader
+that removed itself leads on without counting its own vote, and steps down
+(handing leadership to the most up-to-date voter) once that entry commits.
 """
 
 from __future__ import annotations
@@ -36,6 +57,7 @@ from typing import Iterable
 from .config import RaftConfig
 from .errors import CompactedError, NotLeader, ProposalDropped
 from .log import RaftLog
+from .membership import ConfChange, ConfChangeInProgress, ConfChangeTooEarly, InvalidConfChange, Membership
 from .messages import Entry, EntryKind, HardState, Message, MessageType, NodeId, Snapshot, SnapshotMeta
 from .progress import Progress, ProgressState
 from .quorum import VoteResult, committed_index, majority, vote_result
@@ -56,13 +78,19 @@ class _Assembly:
 
     key: tuple[int, int, int]  # leader term, snapshot index, snapshot term
     voters: tuple[NodeId, ...]
+    learners: tuple[NodeId, ...] = ()
     data: bytearray = field(default_factory=bytearray)
 
 
 class RaftCore:
     """One Raft replica's protocol state machine.
 
-    ``peers`` is the set of voters; ``node_id`` is added if absent.
+    ``peers`` (and ``learners``) are the bootstrap configuration: the
+    configuration before the first entry, which every node of a cluster must
+    be given alike. The configuration in force is the storage's snapshot's
+    (if it names one) followed by the configuration-change entries in the
+    log. A node outside it (a new node about to be added) never campaigns;
+    it learns its place from the leader's log or snapshot.
     ``applied`` is the last index already applied by a state machine that
     survived a restart (0 if the state machine is rebuilt from the log and
     the storage's snapshot, which the caller restores it from first).
@@ -76,12 +104,28 @@ class RaftCore:
         config: RaftConfig | None = None,
         rng: random.Random | None = None,
         applied: int = 0,
+        *,
+        learners: Iterable[NodeId] = (),
     ) -> None:
         self.id = node_id
         self.config = config or RaftConfig()
         self.rng = rng or random.Random(0)
-        self.voters: frozenset[NodeId] = frozenset(peers) | {node_id}
+        self._role = Role.FOLLOWER
         self.log = RaftLog(storage)
+        snap = storage.snapshot()
+        if not snap.is_empty() and snap.meta.voters:
+            self._conf_base = Membership.of(snap.meta.voters, snap.meta.learners)
+        else:
+            self._conf_base = Membership.of(peers, learners)
+        # (index, configuration after it) for each CONF_CHANGE entry in the log.
+        self._conf_log: list[tuple[int, Membership]] = []
+        self.voters: frozenset[NodeId] = self._conf_base.voters
+        self.learners: frozenset[NodeId] = self._conf_base.learners
+        self._step_down_pending = False
+        if storage.last_index() >= storage.first_index():
+            self._on_log_append(storage.entries(storage.first_index(), storage.last_index() + 1))
+        self.log.on_append = self._on_log_append
+        self.log.on_restore = self._on_log_restore
         hs = storage.initial_state()
         self._term = hs.term
         self.vote: NodeId | None = hs.vote
@@ -97,7 +141,6 @@ class RaftCore:
         if applied:
             self.log.applied_to(applied)
         self._prev_hard_state = HardState(hs.term, hs.vote, self.log.committed)
-        self._role = Role.FOLLOWER
         self._lead: NodeId | None = None
         self._prev_soft = SoftState(None, Role.FOLLOWER)
         self.msgs: list[Message] = []
@@ -144,6 +187,34 @@ class RaftCore:
     def hard_state(self) -> HardState:
         return HardState(self._term, self.vote, self.log.committed)
 
+    @property
+    def membership(self) -> Membership:
+        """The configuration in force: the latest one in the log, committed or not."""
+        return Membership(self.voters, self.learners)
+
+    @property
+    def promotable(self) -> bool:
+        """Whether this node is a voter of its configuration (and so may campaign)."""
+        return self.id in self.voters
+
+    @property
+    def pending_conf_index(self) -> int:
+        """Index of the latest configuration-change entry in the log (0 if none since the snapshot)."""
+        return self._conf_log[-1][0] if self._conf_log else 0
+
+    def membership_at(self, index: int) -> Membership:
+        """The configuration in force after entry ``index`` (at or after the snapshot)."""
+        conf = self._conf_base
+        for i, m in self._conf_log:
+            if i > index:
+                break
+            conf = m
+        return conf
+
+    def progress(self, node: NodeId) -> Progress | None:
+        """The leader's view of ``node`` (None on a follower or for a node it does not replicate to)."""
+        return self.prs.get(node) if self._role is Role.LEADER else None
+
     # -- inputs ------------------------------------------------------------
 
     def tick(self) -> None:
@@ -165,9 +236,41 @@ class RaftCore:
             raise ProposalDropped(f"leadership is moving to {self.lead_transferee!r}; retry there shortly")
         return self._append_entry(Entry(self._term, self.log.last_index() + 1, bytes(data)))
 
-    def campaign(self) -> None:
-        """Start an election now, as if the election timeout had fired."""
+    def propose_conf_change(self, cc: ConfChange) -> int:
+        """Append the single-server change ``cc`` on the leader; returns its index.
+
+        It takes effect here at once (and on each follower as it appends
+        it). Raises ``NotLeader`` on any other node, ``ProposalDropped``
+        during a leadership transfer, ``ConfChangeTooEarly`` before this
+        leader has committed an entry of its term, ``ConfChangeInProgress``
+        while an earlier change is uncommitted, and ``InvalidConfChange`` for
+        a change that does not apply (such as removing the last voter).
+        """
         if self._role is not Role.LEADER:
+            raise NotLeader(self.id, self._lead)
+        if self.lead_transferee is not None:
+            raise ProposalDropped(f"leadership is moving to {self.lead_transferee!r}; retry there shortly")
+        if self.log.term(self.log.committed) != self._term:
+            raise ConfChangeTooEarly(
+                f"leader {self.id!r} has not yet committed an entry of its term {self._term} (its no-op); "
+                "a configuration change must wait for it, or an uncommitted change of an earlier leader "
+                "could overlap with this one: retry shortly"
+            )
+        pending = self.pending_conf_index
+        if pending > self.log.committed:
+            raise ConfChangeInProgress(
+                f"the configuration change at index {pending} is not committed yet (commit index "
+                f"{self.log.committed}); changes go one server at a time: retry once it commits"
+            )
+        self.membership.apply(cc)  # raises InvalidConfChange
+        entry = Entry(self._term, self.log.last_index() + 1, cc.encode(), EntryKind.CONF_CHANGE)
+        return self._append_entry(entry)
+
+    def campaign(self) -> None:
+        """Start an election now, as if the election timeout had fired.
+
+        A node that is not a voter of its configuration never campaigns."""
+        if self._role is not Role.LEADER and self.promotable:
             self._campaign(transfer=False)
 
     def read_index(self, context: int) -> None:
@@ -213,7 +316,11 @@ class RaftCore:
         u = self.log.unstable
         if u.entries and u.offset <= index:
             raise ValueError(f"cannot snapshot at index {index}: the entry is not saved yet")
-        meta = SnapshotMeta(index, self.log.term(index), tuple(sorted(self.voters)))
+        conf = self.membership_at(index)
+        meta = SnapshotMeta(index, self.log.term(index), tuple(sorted(conf.voters)), tuple(sorted(conf.learners)))
+        # The changes up to the snapshot fold into its configuration.
+        self._conf_base = conf
+        self._conf_log = [(i, m) for i, m in self._conf_log if i > index]
         return Snapshot(meta, bytes(data))
 
     def transfer_leadership(self, to: NodeId) -> None:
@@ -233,8 +340,11 @@ class RaftCore:
 
     def step(self, m: Message) -> None:
         """Handle one message received from a peer."""
-        if m.dst != self.id or m.src == self.id or m.src not in self.voters:
-            return  # misrouted, or from a node outside the configuration
+        if m.dst != self.id or m.src == self.id:
+            return  # misrouted
+        # Messages from nodes outside our configuration are processed too
+        # (thesis §4.2.1): a new node learns of its leader this way, and a
+        # learner whose promotion has not reached it yet can still vote.
         if m.term > self._term:
             if m.type in (MT.VOTE, MT.PRE_VOTE):
                 force = m.context == CAMPAIGN_TRANSFER
@@ -335,8 +445,11 @@ class RaftCore:
         self._bcast_pending = False
         self.read_only = ReadOnlyQueue()  # reads of a past leadership are void
         self._reads_waiting = []
+        self._step_down_pending = False
         last = self.log.last_index()
-        self.prs = {v: Progress(next=last + 1, max_inflight=self.config.max_inflight_msgs) for v in self.voters}
+        self.prs = {
+            v: Progress(next=last + 1, max_inflight=self.config.max_inflight_msgs) for v in self._replication_targets()
+        }
         self.prs[self.id].match = last
 
     def _reset_randomized_timeout(self) -> None:
@@ -400,6 +513,8 @@ class RaftCore:
 
     def _tick_election(self) -> None:
         self.election_elapsed += 1
+        if not self.promotable:
+            return  # a learner, or a node outside (or removed from) the configuration
         if self.election_elapsed >= self.randomized_election_timeout:
             self.election_elapsed = 0
             self._campaign(transfer=False)
@@ -451,7 +566,7 @@ class RaftCore:
             self.election_elapsed = 0
             self._lead = m.src
             self._handle_snapshot(m)
-        elif m.type is MT.TIMEOUT_NOW:
+        elif m.type is MT.TIMEOUT_NOW and self.promotable:
             self._campaign(transfer=True)
 
     def _step_candidate(self, m: Message) -> None:
@@ -494,6 +609,8 @@ class RaftCore:
                     pr.become_replicate()
                 if self._maybe_commit():
                     self._bcast_pending = True
+                    if m.src not in self.prs:
+                        return  # a change that removed it just committed
                 elif was_paused:
                     # It missed the last commit broadcast while paused.
                     self._send_append(m.src, send_if_empty=True)
@@ -569,7 +686,7 @@ class RaftCore:
             self._send(Message(MT.SNAP_RESP, self.id, m.src, self._term, index=m.index, offset=have))
             return
         if m.offset == 0:
-            asm = _Assembly(key, m.voters)  # the first chunk (re)starts the assembly
+            asm = _Assembly(key, m.voters, m.learners)  # the first chunk (re)starts the assembly
         elif m.offset != have:
             # Out of order (a gap, or a chunk of another snapshot or leader):
             # drop what we have and ask for the snapshot from the start.
@@ -583,7 +700,7 @@ class RaftCore:
             self._send(Message(MT.SNAP_RESP, self.id, m.src, self._term, index=m.index, offset=len(asm.data)))
             return
         self._assembly = None
-        self.log.restore(Snapshot(SnapshotMeta(m.index, m.log_term, asm.voters), bytes(asm.data)))
+        self.log.restore(Snapshot(SnapshotMeta(m.index, m.log_term, asm.voters, asm.learners), bytes(asm.data)))
         self._send(Message(MT.APPEND_RESP, self.id, m.src, self._term, index=self.log.last_index()))
 
     def _handle_heartbeat(self, m: Message) -> None:
@@ -605,7 +722,17 @@ class RaftCore:
         # Figure 8: only an entry of the current term is committed by counting
         # replicas; earlier entries are committed indirectly with it.
         if index > self.log.committed and self.log.term(index) == self._term:
+            old = self.log.committed
             self.log.commit_to(index)
+            conf = self.pending_conf_index
+            if old < conf <= index:
+                # The latest change committed: stop replicating to the nodes it
+                # removed, and if it removed this leader, step down once the
+                # commit index has gone out (``_flush_appends``).
+                self._sync_progress()
+                if not self.promotable:
+                    self._step_down_pending = True
+                    self._bcast_pending = True
             if self._reads_waiting:
                 waiting, self._reads_waiting = self._reads_waiting, []
                 for context in waiting:
@@ -616,7 +743,7 @@ class RaftCore:
     def _start_read(self, context: int) -> None:
         self.read_only.add(context, self.log.committed)
         self._ack_read(context, self.id)
-        if len(self.voters) > 1:
+        if self.voters != {self.id}:
             self._bcast_heartbeat()
 
     def _ack_read(self, context: int, voter: NodeId) -> None:
@@ -626,14 +753,24 @@ class RaftCore:
 
     def _flush_appends(self) -> None:
         """Send what proposals and commits left pending, batched per follower."""
-        if not self._bcast_pending or self._role is not Role.LEADER:
-            self._bcast_pending = False
-            return
+        if self._bcast_pending and self._role is Role.LEADER:
+            for peer in sorted(self.prs.keys() - {self.id}):
+                sent = self._send_append(peer, send_if_empty=True)
+                while sent and self._send_append(peer, send_if_empty=False):
+                    pass
         self._bcast_pending = False
-        for peer in sorted(self.voters - {self.id}):
-            sent = self._send_append(peer, send_if_empty=True)
-            while sent and self._send_append(peer, send_if_empty=False):
-                pass
+        if self._step_down_pending:
+            self._step_down_pending = False
+            if self._role is Role.LEADER and not self.promotable:
+                self._step_down_removed()
+
+    def _step_down_removed(self) -> None:
+        """This leader's own removal committed: hand over and stop leading (thesis §4.2.2)."""
+        last = self.log.last_index()
+        ready = [v for v in sorted(self.voters) if v in self.prs and self.prs[v].match == last]
+        if ready:
+            self._send(Message(MT.TIMEOUT_NOW, self.id, ready[0], self._term))
+        self._become_follower(self._term, None)
 
     def _send_append(self, to: NodeId, send_if_empty: bool) -> bool:
         pr = self.prs[to]
@@ -686,14 +823,81 @@ class RaftCore:
                 done=lo + len(chunk) >= len(snap.data),
                 data=bytes(chunk),
                 voters=snap.meta.voters,
+                learners=snap.meta.learners,
             )
         )
 
     def _bcast_heartbeat(self) -> None:
         context = self.read_only.last_context()
-        for peer in sorted(self.voters - {self.id}):
+        for peer in sorted(self.prs.keys() - {self.id}):
             commit = min(self.prs[peer].match, self.log.committed)
             self._send(Message(MT.HEARTBEAT, self.id, peer, self._term, commit=commit, context=context))
+
+    # -- membership --------------------------------------------------------------------
+
+    def _on_log_append(self, entries: Iterable[Entry]) -> None:
+        """Entries were appended (replacing any from the first one's index on):
+        follow the configuration changes among them, and roll back those
+        that were truncated away."""
+        entries = list(entries)
+        if not entries:
+            return
+        first = entries[0].index
+        changed = False
+        if self._conf_log and self._conf_log[-1][0] >= first:
+            self._conf_log = [(i, m) for i, m in self._conf_log if i < first]
+            changed = True
+        for e in entries:
+            if e.kind is EntryKind.CONF_CHANGE:
+                current = self._conf_log[-1][1] if self._conf_log else self._conf_base
+                try:
+                    new = current.apply(ConfChange.decode(e.data))
+                except InvalidConfChange:
+                    new = current  # cannot happen for a leader's entry; every node skips it alike
+                self._conf_log.append((e.index, new))
+                changed = True
+        if changed:
+            self._set_membership(self._conf_log[-1][1] if self._conf_log else self._conf_base)
+
+    def _on_log_restore(self, snap: Snapshot) -> None:
+        """The log was reset to a leader's snapshot: its configuration is ours now."""
+        if snap.meta.voters:
+            self._conf_base = Membership.of(snap.meta.voters, snap.meta.learners)
+        else:
+            self._conf_base = self.membership_at(snap.index)
+        self._conf_log = []
+        self._set_membership(self._conf_base)
+
+    def _set_membership(self, conf: Membership) -> None:
+        self.voters, self.learners = conf.voters, conf.learners
+        if self._role is Role.LEADER:
+            self._sync_progress()
+            if self.lead_transferee is not None and self.lead_transferee not in self.voters:
+                self.lead_transferee = None
+        elif self._role in (Role.CANDIDATE, Role.PRE_CANDIDATE) and not self.promotable:
+            self._become_follower(self._term, None)
+
+    def _replication_targets(self) -> set[NodeId]:
+        """Who the leader replicates to: the members, and while the latest
+        change is uncommitted the members of the configuration before it too."""
+        targets = set(self.voters | self.learners)
+        if self._conf_log and self._conf_log[-1][0] > self.log.committed:
+            prev = self._conf_log[-2][1] if len(self._conf_log) > 1 else self._conf_base
+            targets |= prev.members
+        targets.add(self.id)
+        return targets
+
+    def _sync_progress(self) -> None:
+        """Create progress for nodes that joined, drop it for nodes that left."""
+        targets = self._replication_targets()
+        for n in [n for n in self.prs if n not in targets]:
+            del self.prs[n]
+        for n in sorted(targets - self.prs.keys()):
+            # Probe from the last entry; recently active, so that a snapshot
+            # can go out at once if the log it needs is compacted.
+            self.prs[n] = Progress(
+                next=max(self.log.last_index(), 1), max_inflight=self.config.max_inflight_msgs, recent_active=True
+            )
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -715,4 +919,6 @@ class RaftCore:
             "applied": self.log.applied,
             "first_index": self.log.first_index(),
             "last_index": self.log.last_index(),
+            "voters": sorted(self.voters),
+            "learners": sorted(self.learners),
         }

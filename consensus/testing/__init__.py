@@ -15,7 +15,11 @@ linearizability checker. Point them at your own state machine:
   memoization, split into independent parts by the model (per key for
   ``KVModel``). Write a ``Model`` (``init``, ``step``, ``partition``) that
   says what your machine does when operations run one at a time.
-- ``run_with_nemesis``: a seeded workload with partitions, crashes and restarts.
+- ``run_with_nemesis``: a seeded workload with partitions, crashes and
+  restarts, and (``NemesisConfig(membership=...)``) single-server
+  membership changes; ``Simulation(voters=...)`` starts some nodes outside
+  the configuration, and ``propose_conf_change`` / ``add_node`` change it by
+  hand.
 
 See ``examples/testing_kit_bank.py`` for all of it on a user-defined machine.
 """
@@ -24,7 +28,7 @@ from .history import History, Operation
 from .invariants import PROPERTIES, InvariantChecker, InvariantViolation
 from .linearizability import LinearizabilityResult, check_linearizable
 from .models import UNKNOWN, KVModel, Model, RegisterModel
-from .nemesis import NemesisConfig, run_with_nemesis
+from .nemesis import NemesisConfig, random_membership_change, run_with_nemesis
 from .simulation import InFlight, Simulation
 from .state_machines import KVStateMachine, StateMachine
 
@@ -45,5 +49,6 @@ __all__ = [
     "Simulation",
     "StateMachine",
     "check_linearizable",
+    "random_membership_change",
     "run_with_nemesis",
 ]

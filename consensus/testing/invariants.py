@@ -13,6 +13,17 @@ Checks are incremental so they can run after every simulated step:
   across a crash and restart.
 - **Durable Acknowledgement**: a vote or an append acknowledgement leaves a
   node only after what it promises is in the node's storage.
+- **Membership Follows Log**: a node's configuration is the one its own
+  log says (the bootstrap or snapshot configuration, then every change
+  entry in the log, uncommitted ones too): checked after every save, on
+  restart, and against the configuration a snapshot records.
+- **Only Voters Campaign**: a node that is not a voter of its configuration
+  (a learner, a new or a removed node) is never a (pre-)candidate, and a
+  newly elected leader is a voter.
+- **One Change At A Time**: a leader's uncommitted configuration change of
+  its own term is the only uncommitted change in its log, and it was
+  appended after the leader committed an entry of its term (the rules of
+  single-server changes, with Ongaro's fix).
 
 ``check_full`` re-derives Log Matching and Leader Completeness from scratch.
 
@@ -31,7 +42,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
-from ..messages import Entry, Message, MessageType, NodeId, Snapshot
+from ..membership import ConfChange, Membership
+from ..messages import Entry, EntryKind, Message, MessageType, NodeId, Snapshot
 from ..ready import Role
 
 if TYPE_CHECKING:
@@ -46,6 +58,9 @@ PROPERTIES = (
     "Monotonic Term",
     "Monotonic Commit",
     "Durable Acknowledgement",
+    "Membership Follows Log",
+    "Only Voters Campaign",
+    "One Change At A Time",
 )
 
 
@@ -59,6 +74,25 @@ class InvariantViolation(AssertionError):
         self.detail = detail
         self.reproduce = reproduce
         super().__init__(f"{prop} violated on {', '.join(self.nodes)}: {detail}. Reproduce with {reproduce}")
+
+
+@dataclass(slots=True)
+class _ConfModel:
+    """A node's configuration as the checker derives it from what the node saved."""
+
+    base: Membership
+    changes: dict[int, tuple[int, ConfChange]]  # index -> (term, change), after the base
+
+    def at(self, index: int | None = None) -> Membership:
+        conf = self.base
+        for i in sorted(self.changes):
+            if index is not None and i > index:
+                break
+            try:
+                conf = conf.apply(self.changes[i][1])
+            except ValueError:
+                pass  # the core skips a change that does not apply, and so do we
+        return conf
 
 
 @dataclass(slots=True)
@@ -80,6 +114,7 @@ class InvariantChecker:
         self._max_term: dict[NodeId, int] = {}
         self._max_commit: dict[NodeId, int] = {}
         self._checked_commit: dict[NodeId, int] = {}
+        self._conf: dict[NodeId, _ConfModel] = {}
 
     def _fail(self, prop: str, nodes: Iterable[NodeId], detail: str) -> None:
         raise InvariantViolation(prop, nodes, f"{detail} (step {self.sim.steps})", self.sim.reproduce_hint())
@@ -93,6 +128,14 @@ class InvariantChecker:
             return
         storage = self.sim.storages[node]
         core = self.sim.cores[node]
+        model = self._conf_model(node)
+        first = entries[0].index
+        for i in [i for i in model.changes if i >= first]:
+            del model.changes[i]
+        for e in entries:
+            if e.kind is EntryKind.CONF_CHANGE:
+                model.changes[e.index] = (e.term, ConfChange.decode(e.data))
+        self._check_membership(node, "after saving entries")
         mark = self._marks.get(node)
         self.counts["Leader Append-Only"] += 1
         if core.role is Role.LEADER and mark is not None and mark.term == core.term and entries[0].index <= mark.last_index:
@@ -133,6 +176,7 @@ class InvariantChecker:
 
     def on_snapshot(self, node: NodeId, snap: Snapshot) -> None:
         """After a node saved a leader's snapshot: it must stand for committed entries."""
+        self._conf[node] = _ConfModel(Membership.of(snap.meta.voters, snap.meta.learners), {})
         self.counts["State Machine Safety"] += 1
         known = self.committed.get(snap.index)
         if known is None:
@@ -149,6 +193,15 @@ class InvariantChecker:
         and check that the snapshot sits on a committed entry."""
         core = self.sim.cores[node]
         self._check_committed(node, core)
+        self.counts["Membership Follows Log"] += 1
+        want = self._conf_model(node).at(snap.index)
+        got = Membership.of(snap.meta.voters, snap.meta.learners)
+        if got != want:
+            self._fail(
+                "Membership Follows Log",
+                [node],
+                f"{node} snapshots at {snap.meta} with configuration {got}, but its log says {want} there",
+            )
         self.counts["State Machine Safety"] += 1
         known = self.committed.get(snap.index)
         if snap.index > core.commit_index or known is None or known.term != snap.term:
@@ -162,6 +215,65 @@ class InvariantChecker:
     def on_restart(self, node: NodeId) -> None:
         self._marks.pop(node, None)
         self._checked_commit[node] = 0  # re-verify its committed prefix from storage
+        self._conf.pop(node, None)  # re-derive its configuration from storage
+        self._check_membership(node, "after a restart")
+
+    def on_boot(self, node: NodeId) -> None:
+        """A node was added to the simulation (its storage is empty)."""
+        self._conf.pop(node, None)
+        self._check_membership(node, "at boot")
+
+    # -- membership ------------------------------------------------------------------
+
+    def _conf_model(self, node: NodeId) -> _ConfModel:
+        """The checker's own view of ``node``'s configuration, built from its
+        storage the first time (bootstrap or snapshot, then the log)."""
+        model = self._conf.get(node)
+        if model is None:
+            storage = self.sim.storages[node]
+            snap = storage.snapshot()
+            if snap.index and snap.meta.voters:
+                base = Membership.of(snap.meta.voters, snap.meta.learners)
+            else:
+                base = Membership.of(self.sim.bootstrap)
+            changes = {
+                e.index: (e.term, ConfChange.decode(e.data))
+                for e in storage.all_entries()
+                if e.kind is EntryKind.CONF_CHANGE
+            }
+            model = self._conf[node] = _ConfModel(base, changes)
+        return model
+
+    def _check_membership(self, node: NodeId, when: str) -> None:
+        self.counts["Membership Follows Log"] += 1
+        want = self._conf_model(node).at()
+        got = self.sim.cores[node].membership
+        if got != want:
+            self._fail("Membership Follows Log", [node], f"{node} uses configuration {got} {when}, but its log says {want}")
+
+    def _check_change_rules(self, node: NodeId, core) -> None:
+        self.counts["One Change At A Time"] += 1
+        model = self._conf_model(node)
+        pending = sorted(i for i in model.changes if i > core.commit_index)
+        own = [i for i in pending if model.changes[i][0] == core.term]
+        if not own:
+            return
+        if len(pending) > 1:
+            self._fail(
+                "One Change At A Time",
+                [node],
+                f"leader {node} of term {core.term} holds uncommitted configuration changes at {pending}",
+            )
+        first_of_term = next(
+            (i for i in range(core.log.first_index() - 1, own[0]) if core.log.term(i) == core.term), own[0]
+        )
+        if core.commit_index < first_of_term:
+            self._fail(
+                "One Change At A Time",
+                [node],
+                f"leader {node} of term {core.term} appended configuration change {own[0]} before committing "
+                f"an entry of its term (commit index {core.commit_index}, its first entry {first_of_term})",
+            )
 
     # -- the per-step check ----------------------------------------------------------
 
@@ -169,8 +281,17 @@ class InvariantChecker:
         for node, core in self.sim.live_cores():
             self._check_monotonic(node, core)
             self._check_committed(node, core)
+            if core.role in (Role.CANDIDATE, Role.PRE_CANDIDATE):
+                self.counts["Only Voters Campaign"] += 1
+                if not core.promotable:
+                    self._fail(
+                        "Only Voters Campaign",
+                        [node],
+                        f"{node} campaigns in term {core.term} but is not a voter of its configuration {core.membership}",
+                    )
             if core.role is Role.LEADER:
                 self._check_leader(node, core)
+                self._check_change_rules(node, core)
 
     def _check_monotonic(self, node: NodeId, core) -> None:
         self.counts["Monotonic Term"] += 1
@@ -210,6 +331,13 @@ class InvariantChecker:
         if mark is None or mark.term != core.term:
             # Newly elected: it must hold everything committed so far.
             self._leader_has(node, core, (e for e in self.committed.values() if e.term < core.term))
+            self.counts["Only Voters Campaign"] += 1
+            if not core.promotable:
+                self._fail(
+                    "Only Voters Campaign",
+                    [node],
+                    f"{node} leads term {core.term} but is not a voter of its configuration {core.membership}",
+                )
         else:
             self.counts["Leader Append-Only"] += 1
             compacted = mark.last_index < core.log.first_index() - 1  # committed, so unchanged

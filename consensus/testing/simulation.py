@@ -35,6 +35,17 @@ from a snapshot). A restarted replica restores its machine from the stored
 snapshot before the log after it is applied. Without those methods the
 simulation never compacts, and a config that sets ``snapshot_threshold``
 explicitly is refused.
+
+Membership changes: ``voters`` names the bootstrap configuration (all nodes
+by default); the other nodes run from the start but stay outside the
+configuration (they never campaign) until a change adds them.
+``propose_conf_change("add_learner", "n4")`` (also ``add_voter``,
+``promote``, ``remove``) goes to the leader like a proposal, and
+``add_node(id)`` starts one more empty node outside the configuration.
+Configuration changes are not client operations and stay out of
+``history``; the checker follows every node's configuration through its
+log (``Membership Follows Log``) and checks the rules of single-server
+changes (``Only Voters Campaign``, ``One Change At A Time``).
 """
 
 from __future__ import annotations
@@ -47,6 +58,7 @@ from typing import Any, Callable, Hashable, Iterable, Iterator
 
 from ..config import RaftConfig
 from ..errors import NotLeader, ProposalDropped
+from ..membership import ConfChange, ConfChangeOp, Membership
 from ..messages import Entry, EntryKind, Message, NodeId, Snapshot
 from ..raft import RaftCore
 from ..ready import Role
@@ -95,6 +107,7 @@ class Simulation:
         state_machine: Callable[[], StateMachine] = KVStateMachine,
         check_invariants: bool = True,
         node_ids: list[NodeId] | None = None,
+        voters: Iterable[NodeId] | None = None,
     ) -> None:
         for name, p in (("drop", drop), ("duplicate", duplicate), ("reorder", reorder)):
             if not 0.0 <= p <= 1.0:
@@ -104,6 +117,9 @@ class Simulation:
         self.ids: list[NodeId] = list(node_ids) if node_ids else [f"n{i}" for i in range(1, size + 1)]
         if len(set(self.ids)) != len(self.ids) or not self.ids:
             raise ValueError(f"node ids must be distinct and non-empty, got {self.ids}")
+        self.bootstrap: list[NodeId] = list(self.ids) if voters is None else list(voters)
+        if not self.bootstrap or not set(self.bootstrap) <= set(self.ids):
+            raise ValueError(f"voters must be a non-empty subset of the node ids {self.ids}, got {self.bootstrap}")
         self.seed = seed
         self.drop_p, self.duplicate_p, self.reorder_p = drop, duplicate, reorder
         self.max_delay_ticks = max_delay_ticks
@@ -159,10 +175,22 @@ class Simulation:
                 best = (core.term, n)
         return best[1] if best else None
 
+    def membership(self, node: NodeId | None = None) -> Membership:
+        """``node``'s configuration; without a node, the leader's (or else the
+        one in the longest log among live nodes)."""
+        if node is not None:
+            return self.cores[node].membership
+        lead = self.leader()
+        if lead is not None:
+            return self.cores[lead].membership
+        live = sorted(self.live_cores(), key=lambda nc: (nc[1].log.last_term(), nc[1].last_index, nc[0]))
+        return live[-1][1].membership if live else Membership(frozenset(self.bootstrap))
+
     def reproduce_hint(self) -> str:
+        voters = "" if self.bootstrap == self.ids else f", voters={self.bootstrap}"
         return (
             f"Simulation(size={len(self.ids)}, seed={self.seed}, drop={self.drop_p}, duplicate={self.duplicate_p}, "
-            f"reorder={self.reorder_p}, max_delay_ticks={self.max_delay_ticks}) and the same calls"
+            f"reorder={self.reorder_p}, max_delay_ticks={self.max_delay_ticks}{voters}) and the same calls"
         )
 
     # -- time --------------------------------------------------------------------
@@ -338,11 +366,44 @@ class Simulation:
         self._after_event()
         return op_id
 
+    # -- membership ---------------------------------------------------------------
+
+    def propose_conf_change(self, op: str | ConfChangeOp, target: NodeId, node: NodeId | None = None) -> int | None:
+        """Propose the single-server change ``op`` of ``target`` to ``node``
+        (or the leader). Returns the entry's index, or None if that node is
+        not the leader. A refused change raises ``ConfChangeRejected``
+        (``ConfChangeTooEarly``, ``ConfChangeInProgress``, ``InvalidConfChange``)."""
+        cc = ConfChange.parse(op, target)
+        at = node or self.leader()
+        if at is None or at in self.crashed:
+            return None
+        try:
+            index = self.cores[at].propose_conf_change(cc)
+        except (NotLeader, ProposalDropped):
+            return None
+        self._process(at)
+        self._after_event()
+        return index
+
+    def add_node(self, node: NodeId) -> None:
+        """Start one more node, with empty storage, outside the configuration
+        (add it with ``propose_conf_change``). It is cut off while a partition
+        that does not name it is in force."""
+        if not isinstance(node, str) or not node or node in self.cores:
+            raise ValueError(f"node ids must be new non-empty strings, got {node!r} (nodes are {self.ids})")
+        self.ids.append(node)
+        self.storages[node] = MemoryStorage()
+        self._boot(node)
+        self.checker.on_boot(node)
+        self._after_event()
+
     # -- internals ---------------------------------------------------------------------
 
     def _boot(self, node: NodeId) -> None:
         storage = self.storages[node]
-        self.cores[node] = RaftCore(node, self.ids, storage, self.config, rng=random.Random(self.rng.getrandbits(64)))
+        self.cores[node] = RaftCore(
+            node, self.bootstrap, storage, self.config, rng=random.Random(self.rng.getrandbits(64))
+        )
         machine = self._state_machine()
         snap = storage.snapshot()
         if not snap.is_empty():

@@ -9,6 +9,11 @@ Commands (nodes are n1, n2, ...):
     add-nodes N [pre_vote=bool] [check_quorum=bool] [max_entries=N] [seed=N]
               [snapshot_threshold=N] [chunk=N]     compaction every N applied entries,
                                                    snapshot chunks of N bytes
+              [voters=n1,n2,...]                   the bootstrap configuration (default: all);
+                                                   the other nodes start outside it
+    conf NODE OP TARGET        propose a configuration change to NODE: OP is add_voter,
+                               add_learner, promote or remove; a refusal prints its error
+    members                    each node's configuration (voters and learners)
     campaign NODE              start an election on NODE now
     propose NODE VALUE         a client proposal to NODE
     tick NODE|all [N]          tick without delivering anything
@@ -45,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from consensus import RaftConfig
+from consensus import ConfChangeRejected, RaftConfig
 from consensus.messages import Message
 from consensus.testing import InvariantViolation, Simulation
 
@@ -144,10 +149,33 @@ class ScenarioRunner:
             snapshot_chunk_bytes=int(opts.pop("chunk", str(64 * 1024))),
         )
         seed = int(opts.pop("seed", "0"))
+        voters = opts.pop("voters").split(",") if "voters" in opts else None
         if opts:
             raise ValueError(f"unknown add-nodes options {sorted(opts)}")
-        self.sim = Simulation(int(args[0]), seed=seed, config=cfg, state_machine=RecordingMachine)
+        self.sim = Simulation(int(args[0]), seed=seed, config=cfg, state_machine=RecordingMachine, voters=voters)
         return self.cmd_status([])
+
+    def cmd_conf(self, args: list[str]) -> str:
+        node, op, target = args
+        if node in self.s.crashed:
+            return f"{node} is down"
+        core = self.s.cores[node]
+        if core.role.value != "leader":
+            return f"NotLeader: leader hint {core.leader_id or '-'}"
+        index = core.last_index + 1
+        try:
+            out = self._sends(lambda: self.s.propose_conf_change(op, target, node=node))
+        except ConfChangeRejected as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return f"proposed {op} {target} at index {index}\n{out}"
+
+    def cmd_members(self, args: list[str]) -> str:
+        rows = []
+        for n in self.s.ids:
+            where = self.s.cores[n] if n not in self.s.crashed else None
+            conf = where.membership if where is not None else None
+            rows.append(f"{n}: " + (str(conf) if conf is not None else "down"))
+        return "\n".join(rows)
 
     def cmd_campaign(self, args: list[str]) -> str:
         return self._sends(lambda: self.s.campaign(args[0]))

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consensus import DecodeError, Entry, EntryKind, Message, MessageType, decode, encode
+from consensus import ConfChange, ConfChangeOp, DecodeError, Entry, EntryKind, Message, MessageType, decode, encode
 
 U64 = 2**64 - 1
 
@@ -24,18 +24,28 @@ ENTRY_HEAD = struct.Struct(">QQBI")
 SNAP_TYPES = (MessageType.SNAP, MessageType.SNAP_RESP)
 
 
-def snap_section(offset: int = 0, done: int = 0, voters: tuple[bytes, ...] = (b"a", b"b"), data: bytes = b"") -> bytes:
+def snap_section(
+    offset: int = 0,
+    done: int = 0,
+    voters: tuple[bytes, ...] = (b"a", b"b"),
+    data: bytes = b"",
+    learners: tuple[bytes, ...] = (),
+) -> bytes:
     """The snapshot section after the entries, laid out by hand: offset u64 | done u8
-    | n_voters u8 | n x (len u8 | id) | data_len u32 | data."""
+    | n_voters u8 | n x (len u8 | id) | n_learners u8 | n x (len u8 | id)
+    | data_len u32 | data."""
     out = struct.pack(">QBB", offset, done, len(voters))
     for v in voters:
+        out += bytes((len(v),)) + v
+    out += bytes((len(learners),))
+    for v in learners:
         out += bytes((len(v),)) + v
     return out + struct.pack(">I", len(data)) + data
 
 
 def raw(
     *,
-    version: int = 1,
+    version: int = 2,
     mtype: int = int(MessageType.APPEND),
     term: int = 5,
     log_term: int = 1,
@@ -77,7 +87,12 @@ def append_messages(draw: st.DrawFn) -> Message:
     for i in range(1, n + 1):
         e_term = draw(st.integers(min_value=prev, max_value=term))
         prev = e_term
-        entries.append(Entry(e_term, index + i, draw(st.binary(max_size=40)), draw(kinds)))
+        kind = draw(kinds)
+        if kind is EntryKind.CONF_CHANGE:
+            data = ConfChange(draw(st.sampled_from(list(ConfChangeOp))), draw(node_ids)).encode()
+        else:
+            data = draw(st.binary(max_size=40))
+        entries.append(Entry(e_term, index + i, data, kind))
     return Message(
         MessageType.APPEND,
         draw(node_ids),
@@ -123,6 +138,7 @@ def snapshot_messages(draw: st.DrawFn) -> Message:
     )
     if draw(st.booleans()):
         return Message(MessageType.SNAP_RESP, draw(node_ids), draw(node_ids), term, log_term=draw(u64), **common)
+    voters = draw(st.lists(node_ids, min_size=1, max_size=5, unique=True))
     return Message(
         MessageType.SNAP,
         draw(node_ids),
@@ -131,7 +147,8 @@ def snapshot_messages(draw: st.DrawFn) -> Message:
         log_term=draw(st.integers(min_value=1, max_value=term)),
         done=draw(st.booleans()),
         data=draw(st.binary(max_size=64)),
-        voters=tuple(draw(st.lists(node_ids, min_size=1, max_size=5, unique=True))),
+        voters=tuple(voters),
+        learners=tuple(draw(st.lists(node_ids.filter(lambda n: n not in voters), max_size=3, unique=True))),
         **common,
     )
 
@@ -229,7 +246,7 @@ def test_decode_arbitrary_bytes(data: bytes) -> None:
     st.builds(
         lambda head, tail: head + tail,
         st.builds(
-            lambda t, fields: HEAD.pack(1, t, *fields),
+            lambda t, fields: HEAD.pack(2, t, *fields),
             st.integers(0, 255),
             st.tuples(u64, u64, u64, u64, st.integers(0, 255), u64, u64),
         ),
@@ -286,9 +303,11 @@ def _error(data: bytes) -> str:
     return str(info.value).lower()
 
 
-def test_wrong_version() -> None:
-    msg = _error(raw(version=2))
-    assert "version" in msg and "2" in msg
+@pytest.mark.parametrize("version", [1, 3])
+def test_wrong_version(version: int) -> None:
+    # Version 1 had no learners in the snapshot section and no conf-change entries.
+    msg = _error(raw(version=version))
+    assert "version" in msg and str(version) in msg
 
 
 def test_unknown_type() -> None:
@@ -391,7 +410,7 @@ def test_empty_node_id() -> None:
 
 
 def test_node_id_length_past_the_end() -> None:
-    data = HEAD.pack(1, int(MessageType.VOTE), 1, 0, 0, 0, 0, 0, 0) + bytes((10,)) + b"abc"
+    data = HEAD.pack(2, int(MessageType.VOTE), 1, 0, 0, 0, 0, 0, 0) + bytes((10,)) + b"abc"
     msg = _error(data)
     assert "truncated" in msg and "src" in msg
 
@@ -460,6 +479,62 @@ def test_snapshot_trailing_bytes() -> None:
 def test_snap_resp_carries_no_data_or_voters() -> None:
     for section in (snap_section(4, 0, (), b"x"), snap_section(4, 0, (b"a",)), snap_section(4, 1, ())):
         assert "snapresp carries no" in _error(raw(mtype=int(MessageType.SNAP_RESP), trailer=section))
+
+
+def test_snapshot_learners_roundtrip_in_the_documented_layout() -> None:
+    m = Message(MessageType.SNAP, "a", "b", 5, log_term=4, index=9, done=True, data=b"d", voters=("a",), learners=("c", "d"))
+    want = raw(
+        mtype=int(MessageType.SNAP), log_term=4, index=9, commit=0, trailer=snap_section(0, 1, (b"a",), b"d", (b"c", b"d"))
+    )
+    assert encode(m) == want and decode(want) == m
+
+
+def test_snapshot_learner_count_missing() -> None:
+    section = struct.pack(">QBB", 0, 1, 1) + b"\x01a"
+    assert "learner count" in _error(_snap(section=section))
+
+
+def test_snapshot_repeated_learners() -> None:
+    assert "learners repeat" in _error(_snap(section=snap_section(0, 1, (b"a",), b"", (b"c", b"c"))))
+
+
+def test_snapshot_learner_that_is_a_voter() -> None:
+    assert "both as voters and as learners" in _error(_snap(section=snap_section(0, 1, (b"a", b"b"), b"", (b"b",))))
+
+
+def test_snapshot_empty_learner_id() -> None:
+    assert "empty learner 0" in _error(_snap(section=snap_section(0, 1, (b"a",), b"", (b"",))))
+
+
+def test_snap_resp_carries_no_learners() -> None:
+    assert "snapresp carries no" in _error(raw(mtype=int(MessageType.SNAP_RESP), trailer=snap_section(4, 0, (), b"", (b"c",))))
+
+
+def test_conf_change_entry_roundtrip_and_layout() -> None:
+    cc = ConfChange(ConfChangeOp.PROMOTE, "n4")
+    assert cc.encode() == b"CC" + bytes((1, 3, 2)) + b"n4"
+    m = decode(raw(entries=((4, 4, 2, cc.encode()),)))
+    assert m.entries == (Entry(4, 4, cc.encode(), EntryKind.CONF_CHANGE),)
+    assert ConfChange.decode(m.entries[0].data) == cc
+
+
+@pytest.mark.parametrize(
+    ("payload", "why"),
+    [
+        (b"", "too short"),
+        (b"XX\x01\x01\x01a", "magic"),
+        (b"CC\x02\x01\x01a", "version 2"),
+        (b"CC\x01\x00\x01a", "op 0"),
+        (b"CC\x01\x05\x01a", "op 5"),
+        (b"CC\x01\x01\x00", "does not fit"),
+        (b"CC\x01\x01\x02a", "does not fit"),
+        (b"CC\x01\x01\x01ab", "does not fit"),
+        (b"CC\x01\x01\x01\xff", "utf-8"),
+    ],
+)
+def test_malformed_conf_change_entry_is_refused(payload: bytes, why: str) -> None:
+    msg = _error(raw(entries=((4, 4, int(EntryKind.CONF_CHANGE), payload),)))
+    assert "entry 4" in msg and why in msg
 
 
 def test_snapshot_chunk_with_entries() -> None:

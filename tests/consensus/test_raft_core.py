@@ -243,13 +243,24 @@ def test_stale_pre_vote_is_rejected_with_our_term() -> None:
     assert [(m.type, m.dst, m.term, m.reject) for m in rd.messages] == [(MT.PRE_VOTE_RESP, "2", 5, True)]
 
 
-def test_messages_from_unknown_or_misrouted_sources_are_ignored() -> None:
+def test_misrouted_messages_are_ignored() -> None:
     core = new_core()
     process(core)
-    core.step(msg(MT.HEARTBEAT, "9", "1", 5))  # not a voter
     core.step(msg(MT.HEARTBEAT, "2", "7", 5))  # not for us
+    core.step(msg(MT.HEARTBEAT, "1", "1", 5))  # from ourselves
     assert core.term == 0 and core.leader_id is None
     assert process(core).messages == []
+
+
+def test_messages_from_outside_the_configuration_are_processed() -> None:
+    # Thesis §4.2.1: servers process RPCs without consulting their
+    # configuration. A leader this node's configuration does not list yet
+    # (one added after the entries it holds) must be able to reach it.
+    core = new_core()
+    process(core)
+    core.step(msg(MT.HEARTBEAT, "9", "1", 5))
+    assert (core.term, core.leader_id) == (5, "9")
+    assert [(m.type, m.dst) for m in process(core).messages] == [(MT.HEARTBEAT_RESP, "9")]
 
 
 # -- §5.2: leader election ----------------------------------------------------------------

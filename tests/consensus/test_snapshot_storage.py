@@ -56,10 +56,13 @@ def record(term: int, index: int, data: bytes = b"", kind: int = 0) -> bytes:
     return struct.pack(">II", len(payload), zlib.crc32(payload)) + payload
 
 
-def snapshot_file(index: int, term: int, voters: list[str], data: bytes, *, meta: bytes | None = None) -> bytes:
+def snapshot_file(
+    index: int, term: int, voters: list[str], data: bytes, *, meta: bytes | None = None, learners: list[str] | None = None
+) -> bytes:
     """Independent encoder of the documented snapshot file."""
     if meta is None:
-        meta = json.dumps({"index": index, "term": term, "voters": voters}, sort_keys=True, separators=(",", ":")).encode()
+        fields = {"index": index, "term": term, "voters": voters, "learners": learners or []}
+        meta = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
     body = struct.pack(">I", len(meta)) + meta + data
     return b"LMSNAP01" + struct.pack(">I", zlib.crc32(body)) + body
 
@@ -193,6 +196,23 @@ def test_files_match_the_documented_layout(tmp_path: Path) -> None:
         assert (s.first_index(), s.term(5), s.all_entries()) == (6, 3, [Entry(3, 6, b"a"), Entry(4, 7, b"b")])
 
 
+def test_snapshot_file_keeps_learners_and_reads_a_file_without_them(tmp_path: Path) -> None:
+    (tmp_path / "snapshot").write_bytes(snapshot_file(5, 3, ["a", "b"], b"m", learners=["c"]))
+    (tmp_path / "log").write_bytes(record(3, 5, kind=255))
+    with FileStorage(tmp_path) as s:
+        assert s.snapshot().meta == SnapshotMeta(5, 3, ("a", "b"), ("c",))
+    # A snapshot file written before learners existed has no "learners" key.
+    legacy = json.dumps({"index": 5, "term": 3, "voters": ["a", "b"]}, sort_keys=True, separators=(",", ":")).encode()
+    (tmp_path / "snapshot").write_bytes(snapshot_file(5, 3, [], b"m", meta=legacy))
+    with FileStorage(tmp_path) as s:
+        assert s.snapshot().meta == SnapshotMeta(5, 3, ("a", "b"), ())
+    with FileStorage(tmp_path / "again") as s:
+        s.save(HardState(1, None, 2), ents(1, 3))
+        s.save_snapshot(Snapshot(SnapshotMeta(2, 1, ("a",), ("b", "c")), b"x"))
+    with FileStorage(tmp_path / "again") as s:
+        assert s.snapshot().meta.learners == ("b", "c")
+
+
 def _compacted(path: Path) -> None:
     with FileStorage(path) as s:
         s.save(HardState(1, "n1", 8), ents(1, 10))
@@ -208,8 +228,10 @@ def _compacted(path: Path) -> None:
         lambda b: b"XXSNAP01" + b[8:],  # wrong magic
         lambda b: snapshot_file(0, 0, [], b"", meta=b"{not json"),  # a valid checksum over garbage
         lambda b: snapshot_file(8, 1, [], b"", meta=b'{"index": 8, "term": 0, "voters": []}'),
+        lambda b: snapshot_file(8, 1, [], b"", meta=b'{"index":8,"learners":["a"],"term":1,"voters":["a"]}'),
+        lambda b: snapshot_file(8, 1, [], b"", meta=b'{"index":8,"learners":"a","term":1,"voters":["a"]}'),
     ],
-    ids=["bitflip", "truncated", "empty", "magic", "bad json", "bad meta"],
+    ids=["bitflip", "truncated", "empty", "magic", "bad json", "bad meta", "learner is a voter", "bad learners"],
 )
 def test_corrupt_snapshot_file_is_a_named_error(tmp_path: Path, damage: Callable[[bytes], bytes]) -> None:
     _compacted(tmp_path)
