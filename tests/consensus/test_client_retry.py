@@ -42,11 +42,6 @@ class Scripted(SessionClient):
         raise AssertionError("not used")
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def put(client: Scripted) -> Applied | Rejected:
     return await client.submit(Put(key="k", value=1))
 
