@@ -4,7 +4,7 @@ hard-state file and a snapshot file.
 Layout under the data directory::
 
     log         an optional base record, then records, one per entry, in index order
-    hardstate   the last saved HardState (replaced atomically)
+    hardstate   the HardState of the last save that changed the term or the vote (replaced atomically)
     snapshot    the last saved snapshot (replaced atomically; absent until the first)
 
 A log record is ``length u32 | crc32 u32 | payload`` with
@@ -15,7 +15,16 @@ log and says that the log continues after entry ``term/index`` (the
 snapshot's last included entry). A log without one starts at index 1.
 
 The hard-state file is ``crc32 u32 | json`` where the JSON holds ``term``,
-``vote`` and ``commit`` and the crc covers the JSON bytes.
+``vote`` and ``commit`` and the crc covers the JSON bytes. It is rewritten
+only when a save changes the term or the vote; a save that changes only
+the commit index does not touch it (so such a save costs one log fsync,
+not three). The commit index on disk is therefore the one of the last
+term or vote change: it may lag, never lead, the real one, and every
+index it names was committed when it was written. Raft needs no durable
+commit index: a restarted node applies up to the stored one and learns
+the rest from the leader (etcd persists it for the same reason, as a
+hint). ``initial_state()`` of an open instance returns the last hard
+state given to ``save``; after reopening, the one on disk.
 
 The snapshot file is ``magic "LMSNAP01" | crc32 u32 | meta_len u32 | meta | data``
 where ``meta`` is JSON with ``index``, ``term``, ``voters`` and ``learners``
@@ -44,10 +53,11 @@ removed on open; the files they were to replace are authoritative.
 
 Ordering of one :meth:`FileStorage.save` (without a snapshot): truncate the
 conflicting suffix (if any), append all new records with one write, fsync the
-log once (group commit), and only then replace the hard state (write ``hardstate.tmp``, fsync it,
-``os.replace`` it onto ``hardstate``, fsync the directory). A crash between the
-two steps keeps every entry of the save and the previous hard state, whose
-commit index may lag; Raft recomputes the commit index, so nothing is lost.
+log once (group commit), and only then, if the term or the vote changed, replace the hard
+state (write ``hardstate.tmp``, fsync it, ``os.replace`` it onto ``hardstate``, fsync the
+directory). A crash between the two steps keeps every entry of the save and the previous
+hard state, whose commit index may lag; Raft recomputes the commit index, so nothing is
+lost. A vote is durable when ``save`` returns, before the node sends it.
 
 Recovery rule (on open) for a record at offset ``X`` that does not validate
 (header incomplete, length impossible or past EOF, or CRC mismatch):
@@ -274,13 +284,16 @@ class FileStorage(EntryIndex):
     """A :class:`~consensus.storage.Storage` kept in a directory on disk.
 
     Every method does blocking file I/O (``save`` fsyncs): call it from a
-    worker thread, never directly on an event loop. Reads (``term``,
+    worker thread, never directly on an event loop, while ``blocking_io``
+    is true (it is ``fsync``: without fsync the writes only reach the page
+    cache, which takes less time than a hop to a worker thread). Reads (``term``,
     ``entries``, ``snapshot``, ...) are served from memory and never touch
     the disk; the current snapshot's bytes are kept in memory for that.
 
     ``save`` is one durable write: when it returns, the installed snapshot
-    (if any), the entries and then the hard state are on disk (with
-    ``fsync=True``). ``save_snapshot`` stores a local snapshot and then
+    (if any), the entries and then the hard state's term and vote are on
+    disk (with ``fsync=True``); its commit index only when the term or vote
+    changed too (see the module docstring). ``save_snapshot`` stores a local snapshot and then
     compacts the log behind it (see the module docstring for the order).
     ``fsync=False`` skips only the fsync calls (for benchmarks); the bytes
     written are the same.
@@ -294,13 +307,15 @@ class FileStorage(EntryIndex):
     """
 
     # RaftNode runs save() in a worker thread when this is set, so fsync
-    # never blocks the event loop.
+    # never blocks the event loop. Set per instance: True with fsync, False
+    # without (page-cache writes take microseconds, less than a thread hop).
     blocking_io = True
 
     def __init__(self, path: str | os.PathLike[str], *, fsync: bool = True) -> None:
         super().__init__()
         self.path = Path(path)
         self._fsync = fsync
+        self.blocking_io = fsync
         self._fd: int | None = None
         self._failed: BaseException | None = None
         self.saves = 0
@@ -313,7 +328,7 @@ class FileStorage(EntryIndex):
             tmp = self.path / leftover
             if tmp.exists():  # a crash before os.replace: the file it was to replace is authoritative
                 tmp.unlink()
-        self._hard_state = self._read_hard_state()
+        self._hard_state = self._disk_hard_state = self._read_hard_state()
         self._snapshot = self._read_snapshot()
 
         created = not self.log_path.exists()
@@ -455,7 +470,10 @@ class FileStorage(EntryIndex):
             elif entries:
                 self._append(fd, entries)
             if hard_state is not None:
-                self._write_hard_state(hard_state)
+                disk = self._disk_hard_state
+                if hard_state.term != disk.term or hard_state.vote != disk.vote:
+                    self._write_hard_state(hard_state)
+                    self._disk_hard_state = hard_state
                 self._hard_state = hard_state
         except BaseException as exc:
             # Disk and memory may now disagree: refuse further use (fail-stop).

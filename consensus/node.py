@@ -5,7 +5,11 @@ from the transport, and a driver that owns the core. Only the driver calls
 into the core; everything else sends it events. The driver drains every
 event that is waiting before it processes one Ready, so many concurrent
 proposals become one save and one AppendEntries per follower. Each Ready is
-handled in the core's order: persist, then send, then apply.
+handled in the core's order: persist, then send, then apply; except that a
+leader whose save runs in a worker thread sends its AppendEntries and
+heartbeats while that save runs (Raft thesis §10.2.1). That is safe
+because the driver handles no event, so no follower's answer and no
+commit, until the save has returned.
 
 Snapshots: on start the state machine is restored from the storage's
 snapshot (if any) before the log after it is applied. Once
@@ -51,7 +55,7 @@ from .errors import (
     ProposalOutcomeUnknown,
 )
 from .membership import ConfChange, ConfChangeOp, Membership
-from .messages import Entry, EntryKind, Message, NodeId, Snapshot
+from .messages import Entry, EntryKind, Message, MessageType, NodeId, Snapshot
 from .raft import RaftCore
 from .read_only import ReadState
 from .ready import Ready, Role, SoftState
@@ -61,6 +65,8 @@ from .storage import Storage
 log = structlog.get_logger(__name__)
 
 _STAMP = struct.Struct(">d")
+# A leader's messages that may be sent while its own save of the same Ready runs.
+_EARLY_TYPES = frozenset({MessageType.APPEND, MessageType.HEARTBEAT})
 
 
 class NodeStopped(ConsensusError):
@@ -181,6 +187,8 @@ class RaftNode:
         self._ready_reads: list[_Pending] = []
         self._contexts = itertools.count(1)
         self._applied = self._core.applied_index
+        hs = storage.initial_state()
+        self._durable_term_vote = (hs.term, hs.vote)
         self._leader_changed = anyio.Event()
         self._tg: TaskGroup | None = None
         self._running = False
@@ -446,9 +454,20 @@ class RaftNode:
         core = self._core
         while core.has_ready():
             rd = core.ready()
+            to_send = rd.messages
             if rd.hard_state is not None or rd.entries or rd.snapshot is not None:
-                await self._persist(rd)
-            for m in rd.messages:
+                if self._may_send_before_persist(rd):
+                    # Raft thesis §10.2.1: the leader writes its own entries in
+                    # parallel with replicating them. It counts itself toward a
+                    # commit only when it handles a follower's answer, and the
+                    # driver handles no event before this save has returned.
+                    for m in rd.messages:
+                        await self._send(m)
+                    await self._persist(rd)
+                    to_send = []
+                else:
+                    await self._persist(rd)
+            for m in to_send:
                 await self._send(m)
             if rd.snapshot is not None:
                 self._install(rd.snapshot)
@@ -462,6 +481,23 @@ class RaftNode:
             self._serve_reads()
             await self._maybe_snapshot()
 
+    def _may_send_before_persist(self, rd: Ready) -> bool:
+        """Whether this Ready's messages may go out while its save runs.
+
+        Only a leader's AppendEntries and heartbeats, only when the save
+        runs in a worker thread (otherwise nothing overlaps), only without
+        a snapshot, and only when the term and vote the messages carry are
+        already durable. Votes, vote answers and a follower's append answers
+        always wait for the save."""
+        if self._core.role is not Role.LEADER or rd.snapshot is not None or not rd.messages:
+            return False
+        if not getattr(self.storage, "blocking_io", False):
+            return False
+        hs = rd.hard_state
+        if hs is not None and (hs.term, hs.vote) != self._durable_term_vote:
+            return False
+        return all(m.type in _EARLY_TYPES and m.term == self._durable_term_vote[0] for m in rd.messages)
+
     async def _persist(self, rd: Ready) -> None:
         if getattr(self.storage, "blocking_io", False):
             # Disk writes and fsync run off the event loop; events queue up
@@ -469,6 +505,8 @@ class RaftNode:
             await anyio.to_thread.run_sync(self.storage.save, rd.hard_state, rd.entries, rd.snapshot)
         else:
             self.storage.save(rd.hard_state, rd.entries, rd.snapshot)
+        if rd.hard_state is not None:
+            self._durable_term_vote = (rd.hard_state.term, rd.hard_state.vote)
 
     def _install(self, snap: Snapshot) -> None:
         """Restore the state machine from a leader's snapshot (already saved)."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import anyio
 import pytest
 
-from consensus import FileStorage
+from consensus import FileStorage, MemoryStorage
 from consensus.cluster import LocalCluster
 
 from .kv_machine import KVMachine, cmd
@@ -57,3 +58,55 @@ async def test_a_cluster_restarts_from_its_files(tmp_path: Path) -> None:
         assert await node.read("x") == 10
     for n in again.ids:
         again.storages[n].close()  # type: ignore[attr-defined]
+
+
+class _GatedStorage(MemoryStorage):
+    """A MemoryStorage saved off the event loop whose next save of entries can be held."""
+
+    blocking_io = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hold = False
+        self.held = threading.Event()  # set while a save is being held
+        self.release = threading.Event()
+
+    def save(self, hard_state, entries, snapshot=None) -> None:  # type: ignore[no-untyped-def]
+        if self.hold and entries:
+            self.hold = False
+            self.held.set()
+            self.release.wait(10)
+        super().save(hard_state, entries, snapshot)
+
+
+async def test_leader_replicates_while_it_writes_but_commits_only_after(tmp_path: Path) -> None:
+    """Raft thesis §10.2.1: AppendEntries go out while the leader's own save runs; the
+    leader counts itself toward the commit only once that save has returned."""
+    # Long ticks (elections after 0.5 s or more): the held leader sends no heartbeat meanwhile.
+    async with LocalCluster(
+        3, seed=4, state_machine=KVMachine, storage=lambda n: _GatedStorage(), tick_interval=0.05
+    ) as c:
+        leader_id = await c.wait_for_leader()
+        node = c.node(leader_id)
+        await node.propose(cmd("put", "a", 1))
+        store = c.storages[leader_id]
+        assert isinstance(store, _GatedStorage)
+        target = node.commit_index + 1
+        store.hold = True
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(node.propose, cmd("put", "b", 2))
+            with anyio.fail_after(10):
+                while not store.held.is_set():
+                    await anyio.sleep(0.005)
+                followers = [n for n in c.ids if n != leader_id]
+                # Both followers store the entry while the leader's write is still held...
+                while any(c.storages[f].last_index() < target for f in followers):
+                    await anyio.sleep(0.005)
+            assert all(c.storages[f].term(target) == node.term for f in followers)
+            await anyio.sleep(0.02)
+            # ...yet nothing commits it: the leader has not handled their answers.
+            assert node.is_leader and node.commit_index < target
+            assert store.last_index() < target
+            store.release.set()
+        assert node.commit_index >= target
+        assert await node.read("b") == 2

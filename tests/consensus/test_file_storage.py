@@ -147,6 +147,7 @@ def test_matches_memory_storage(ops: list) -> None:
     with tempfile.TemporaryDirectory() as d:
         fs, ms = FileStorage(d), MemoryStorage()
         hs_term = 0
+        on_disk = HardState()  # the hard state written last: only a term or vote change writes it
         for frac, n, bump, hs_spec, data in ops:
             first = 1 + int(frac * ms.last_index())  # in 1..last+1
             prev_term = ms.term(first - 1)
@@ -159,9 +160,12 @@ def test_matches_memory_storage(ops: list) -> None:
             fs.save(hs, batch)
             ms.save(hs, batch)
             assert view(fs) == view(ms)
+            if hs is not None and (hs.term, hs.vote) != (on_disk.term, on_disk.vote):
+                on_disk = hs
         fs.close()
         with FileStorage(d) as again:
-            assert view(again) == view(ms)
+            assert view(again)[1:] == view(ms)[1:]
+            assert again.initial_state() == on_disk
 
 
 # -- torn tails -----------------------------------------------------------
@@ -364,3 +368,99 @@ def test_closed_storage_refuses_save(tmp_path: Path) -> None:
     s.close()  # idempotent
     with pytest.raises(StorageError, match="closed"):
         s.save(None, ents(1, 1))
+
+
+# -- the hard-state file is written only when the term or the vote changes ----
+
+
+def test_commit_only_change_is_one_fsync_and_no_hardstate_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = FileStorage(tmp_path)
+    s.save(HardState(1, "a", 0), ents(1, 5))
+    written = (tmp_path / "hardstate").read_bytes()
+    calls: list[int] = []
+    real = os.fsync
+
+    def counting(fd: int) -> None:
+        calls.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", counting)
+    s.save(HardState(1, "a", 3), ents(6, 8))
+    assert calls == [s._fd]  # the log only: a commit-only change writes no hard state
+    assert s.initial_state() == HardState(1, "a", 3)  # in memory: the latest
+    calls.clear()
+    s.save(HardState(1, "a", 5), [])
+    assert calls == []  # nothing to make durable
+    assert (tmp_path / "hardstate").read_bytes() == written
+    calls.clear()
+    s.save(HardState(2, None, 5), [])  # a new term: written (tmp, directory)
+    assert len(calls) == 2
+    calls.clear()
+    s.save(HardState(2, "b", 6), [])  # a vote: written
+    assert len(calls) == 2
+    s.close()
+    with FileStorage(tmp_path) as again:
+        assert again.initial_state() == HardState(2, "b", 6)
+
+
+def test_reopened_commit_lags_but_never_leads(tmp_path: Path) -> None:
+    with FileStorage(tmp_path) as s:
+        s.save(HardState(1, "a", 2), ents(1, 5))
+        for c in range(3, 6):
+            s.save(HardState(1, "a", c), [])
+    with FileStorage(tmp_path) as s:
+        hs = s.initial_state()
+        assert (hs.term, hs.vote) == (1, "a")
+        assert hs.commit == 2  # a commit index that was committed when it was written: 2 <= 5
+
+
+def test_restarted_core_commits_only_what_it_saved_then_catches_up(tmp_path: Path) -> None:
+    import random
+
+    from consensus import Message, MessageType, RaftConfig, RaftCore
+
+    with FileStorage(tmp_path) as s:
+        s.save(HardState(1, "2", 2), ents(1, 6))
+        s.save(HardState(1, "2", 6), [])  # commit-only: not written
+    with FileStorage(tmp_path) as s:
+        core = RaftCore("1", ("1", "2", "3"), s, RaftConfig(pre_vote=False), random.Random(1))
+        assert core.commit_index == 2  # never beyond what the disk proves committed
+        rd = core.ready()
+        assert [e.index for e in rd.committed_entries] == [1, 2]
+        s.save(rd.hard_state, rd.entries, rd.snapshot)
+        core.advance()
+        # The leader's next heartbeat brings the commit index back.
+        core.step(Message(MessageType.HEARTBEAT, "2", "1", 1, commit=6))
+        rd = core.ready()
+        assert [e.index for e in rd.committed_entries] == [3, 4, 5, 6]
+
+
+_VOTE_CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from consensus.file_storage import FileStorage
+    from consensus.messages import HardState
+
+    s = FileStorage(sys.argv[1])
+    s.save(HardState(term=2, vote="c", commit=2), [])  # the vote for c, durable before it is sent
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+def test_vote_survives_sigkill_right_after_being_granted(tmp_path: Path) -> None:
+    _build(tmp_path)  # entries 1..5, HardState(1, "a", 2)
+    with FileStorage(tmp_path) as s:
+        s.save(HardState(1, "a", 5), [])  # commit-only: not written
+    proc = subprocess.run([sys.executable, "-c", _VOTE_CHILD, str(tmp_path)], capture_output=True, timeout=60)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    with FileStorage(tmp_path) as s:
+        assert s.initial_state() == HardState(2, "c", 2)
+
+
+def test_blocking_io_follows_fsync(tmp_path: Path) -> None:
+    # With fsync the node saves in a worker thread; without, inline on the event loop.
+    with FileStorage(tmp_path / "on") as on, FileStorage(tmp_path / "off", fsync=False) as off:
+        assert on.blocking_io is True and off.blocking_io is False
