@@ -246,7 +246,8 @@ class _Peer:
     address: Address | None
     queue_send: MemoryObjectSendStream[bytes]
     queue_receive: MemoryObjectReceiveStream[bytes]
-    address_changed: anyio.Event | None = None
+    redial_now: anyio.Event | None = None
+    """Set to cut the dialer's backoff short: the address changed, or the peer just connected in."""
     connection: anyio.CancelScope | None = None
 
 
@@ -415,8 +416,8 @@ class TcpTransport(InboxIteration):
         state.address = address
         if state.connection is not None:
             state.connection.cancel()
-        if state.address_changed is not None:
-            state.address_changed.set()
+        if state.redial_now is not None:
+            state.redial_now.set()
 
     def _check_peer(self, peer_id: str, address: Address | None) -> Address | None:
         encode_node_id(peer_id)
@@ -571,6 +572,7 @@ class TcpTransport(InboxIteration):
             peer = peer_id
             self.stats.connections_in += 1
             log.info("tcp.connection_accepted", node=self.node_id, peer=peer_id, address=remote)
+            self._wake_dialer(peer_id)
             await self._receive_frames(peer_id, buffered)
         except HandshakeError as exc:
             self._reject(exc.reason, peer=peer, detail=str(exc))
@@ -649,11 +651,11 @@ class TcpTransport(InboxIteration):
         state = self._peers[peer_id]
         attempt = 0
         while not self._closed:
-            if state.address_changed is None or state.address_changed.is_set():
-                state.address_changed = anyio.Event()
+            if state.redial_now is None or state.redial_now.is_set():
+                state.redial_now = anyio.Event()
             address = state.address
             if address is None:
-                await state.address_changed.wait()
+                await state.redial_now.wait()
                 continue
             stream = await self._dial(peer_id, address)
             if stream is None:
@@ -676,11 +678,22 @@ class TcpTransport(InboxIteration):
                 await self._wait_to_redial(state, attempt)
                 attempt += 1
 
+    def _wake_dialer(self, peer_id: str) -> None:
+        """A peer that just connected in is up: dial it now rather than after the backoff.
+
+        Without this a restarted node could stay unreachable for up to the
+        backoff cap (seconds), longer than an election timeout, on a link
+        its peer never writes to (two followers), and lose the next PreVote.
+        """
+        state = self._peers.get(peer_id)
+        if state is not None and state.connection is None and state.redial_now is not None:
+            state.redial_now.set()
+
     async def _wait_to_redial(self, state: _Peer, attempt: int) -> None:
-        """Sleep the backoff for `attempt`, or less if the peer's address changes."""
-        assert state.address_changed is not None
+        """Sleep the backoff for `attempt`, or less if the address changes or the peer connects in."""
+        assert state.redial_now is not None
         with anyio.move_on_after(self._backoff.delay(attempt, self._rng)):
-            await state.address_changed.wait()
+            await state.redial_now.wait()
 
     async def _dial(self, peer_id: str, address: Address) -> BufferedByteStream | None:
         """Connect and authenticate to `peer_id`; on failure log, count and return None."""

@@ -278,3 +278,20 @@ async def test_listen_address_before_start_is_an_error(tcp_factory) -> None:
 def test_invalid_configuration_is_rejected(args: tuple[Any, ...], kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(TransportConfigError, match=match):
         TcpTransport(*args, **kwargs)
+
+
+async def test_a_peer_that_connects_in_is_redialed_at_once_not_after_the_backoff(tcp_factory, receive) -> None:
+    """b restarts while a backs off for 30 s; b's own connection to a wakes a's dialer."""
+    slow = Backoff(base=30.0, cap=30.0)
+    async with tcp_factory("a", {"b": None}, backoff=slow) as a:
+        async with tcp_factory("b", {"a": a.listen_address}) as b:
+            a.set_peer("b", b.listen_address)
+            b_address = b.listen_address
+            await a.send("b", b"before")
+            assert await receive(b, 1) == [("a", b"before")]
+        await wait_until(lambda: a.stats.dial_failures >= 1)  # a now sleeps up to 30 s
+        async with tcp_factory("b", {"a": a.listen_address}, listen=b_address) as restarted:
+            await restarted.send("a", b"I am back")  # b dials a
+            assert await receive(a, 1) == [("b", b"I am back")]
+            await a.send("b", b"welcome back")
+            assert await receive(restarted, 1, 2.0) == [("a", b"welcome back")]
