@@ -27,7 +27,7 @@ from transports import Backoff
 
 from .errors import ConsensusError, NotLeader, ProposalDropped
 from .node import NodeStopped
-from .world import Applied, Cas, Delete, Get, Proposal, Rejected, encode_proposal
+from .world import DEFAULT_MAX_RESULTS_PER_SESSION, Applied, Cas, Delete, Get, Proposal, Rejected, encode_proposal
 from .world.commands import Put
 
 if TYPE_CHECKING:
@@ -77,10 +77,17 @@ class SessionClient(ABC):
         attempt_timeout: float = 1.0,
         deadline: float = 10.0,
         backoff: Backoff | None = None,
+        window: int = DEFAULT_MAX_RESULTS_PER_SESSION,
     ) -> None:
         if attempt_timeout <= 0 or deadline <= 0:
             raise ValueError(f"attempt_timeout and deadline must be positive seconds, got {attempt_timeout}, {deadline}")
+        if window < 1:
+            raise ValueError(f"window must be at least 1, got {window}")
         self.client_id = client_id
+        self.window = window
+        """At most this many seqs from the oldest unanswered one to the newest: the world
+        remembers that many results per session, so a retry never finds its result forgotten."""
+        self._window_moved = anyio.Event()
         self.attempt_timeout = attempt_timeout
         self.deadline = deadline
         self.backoff = backoff or Backoff(base=0.01, cap=0.5)
@@ -114,6 +121,12 @@ class SessionClient(ABC):
 
     async def submit(self, command: Any) -> Applied | Rejected:
         """Commit ``command`` (a world-state command) exactly once; return its result."""
+        # Seq 1 opens the session, so it must be applied before any later seq is;
+        # after that, stay within the window of results the world remembers.
+        while self._outstanding and (1 in self._outstanding or self._seq + 1 - min(self._outstanding) >= self.window):
+            if self._window_moved.is_set():
+                self._window_moved = anyio.Event()
+            await self._window_moved.wait()
         self._seq += 1
         seq = self._seq
         self._outstanding.add(seq)
@@ -127,6 +140,7 @@ class SessionClient(ABC):
             )
         finally:
             self._outstanding.discard(seq)
+            self._window_moved.set()
 
     async def query(self, command: Any) -> Applied | Rejected:
         """A linearizable read through the leader (ReadIndex); nothing is logged."""
@@ -219,8 +233,11 @@ class Client(SessionClient):
         attempt_timeout: float = 1.0,
         deadline: float = 10.0,
         backoff: Backoff | None = None,
+        window: int = DEFAULT_MAX_RESULTS_PER_SESSION,
     ) -> None:
-        super().__init__(client_id, seed=seed, attempt_timeout=attempt_timeout, deadline=deadline, backoff=backoff)
+        super().__init__(
+            client_id, seed=seed, attempt_timeout=attempt_timeout, deadline=deadline, backoff=backoff, window=window
+        )
         self.cluster = cluster
 
     def node_ids(self) -> Sequence[str]:

@@ -50,3 +50,32 @@ async def test_a_lease_expires_alike_on_every_replica_and_stale_tokens_are_fence
         await converged(cluster, leader.applied_index)
         views = [m.snapshot() for m in cluster.machines.values()]
         assert len(set(views)) == 1, "replicas disagree on the world state"
+
+
+async def test_a_client_keeps_its_unanswered_seqs_within_what_the_world_remembers() -> None:
+    """With 40 puts at once and a world that remembers 4 results per session, the client never
+    opens a seq 4 or more past its oldest unanswered one (and sends nothing before seq 1, which opens
+    its session, is applied), so no command finds its session missing or its result forgotten."""
+    from consensus.world import WorldState
+
+    async with LocalCluster(3, seed=4, state_machine=lambda: WorldState(max_results_per_session=4)) as cluster:
+        await cluster.wait_for_leader()
+        client = cluster.client("windowed", window=4)
+        spans: list[int] = []
+        propose_on = client._propose_on
+
+        async def watched(node_id: str, proposal: Proposal, data: bytes) -> Applied | Rejected:
+            spans.append(proposal.seq - proposal.ack_below)
+            return await propose_on(node_id, proposal, data)
+
+        client._propose_on = watched  # type: ignore[method-assign]
+        results: list[Applied | Rejected] = []
+
+        async def one(i: int) -> None:
+            results.append(await client.submit(Put(key=f"k{i}", value=i)))
+
+        async with anyio.create_task_group() as tg:
+            for i in range(40):
+                tg.start_soon(one, i)
+    assert len(results) == 40 and all(isinstance(r, Applied) for r in results)
+    assert len(spans) >= 40 and max(spans) < 4, max(spans)
