@@ -57,6 +57,7 @@ Port 0
 from __future__ import annotations
 
 import random
+import socket
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
@@ -520,8 +521,8 @@ class TcpTransport(InboxIteration):
     async def _accept_loop(self, listener: SocketListener) -> None:
         while True:
             try:
-                stream = await listener.accept()
-            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                stream = await _accept(listener)
+            except (anyio.ClosedResourceError, anyio.BrokenResourceError, ValueError):
                 return
             except OSError as exc:  # e.g. out of file descriptors: keep serving the others
                 log.warning("tcp.accept_failed", node=self.node_id, error=repr(exc))
@@ -781,3 +782,25 @@ class TcpTransport(InboxIteration):
                 "tcp.unexpected_data", node=self.node_id, peer=peer_id, reason="peer sent data after the handshake"
             )
         scope.cancel()
+
+
+async def _accept(listener: SocketListener) -> SocketStream:
+    """``listener.accept()``, without asyncio's ``sock_accept``.
+
+    On CPython before the fix for gh-153761, cancelling a pending
+    ``loop.sock_accept`` just as a connection arrives raises
+    ``InvalidStateError`` from the event loop and drops that connection; a
+    node that is stopped (or crashed by a test) while a peer dials it hits
+    exactly that. Waiting for readability is safe to cancel, and the accept
+    itself is then a plain non-blocking call.
+    """
+    sock = listener.extra(SocketAttribute.raw_socket)
+    while True:
+        await anyio.wait_readable(sock)
+        try:
+            conn, _ = sock.accept()
+        except (BlockingIOError, InterruptedError):
+            continue  # another waiter took it, or a spurious wake-up
+        conn.setblocking(False)
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return await SocketStream.from_socket(conn)
