@@ -6,7 +6,7 @@ on shutdown (SIGTERM, Ctrl-C, or ``--shutdown-after``) cancels the team.
 It then checks that nothing is left behind: no tasks, no open sockets.
 
     python examples/embed_in_asyncio_app.py                      # run to the end
-    python examples/embed_in_asyncio_app.py --shutdown-after 1.0  # cancel mid-run
+    python examples/embed_in_asyncio_app.py --latency 0.5 --shutdown-after 1.0  # cancel mid-run
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def open_sockets() -> int:
     return count
 
 
-async def serve(shutdown_after: float | None) -> int:
+async def serve(shutdown_after: float | None, latency: float = 0.05) -> int:
     configure("warning")
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -49,7 +49,7 @@ async def serve(shutdown_after: float | None) -> int:
 
     suite = coding_suite()
     graph = TaskGraph.from_file(suite.graph_path)
-    model = SimulatedModel(seed=5, latency=Latency(median_s=0.05), responder=make_responder(suite, seed=5))
+    model = SimulatedModel(seed=5, latency=Latency(median_s=latency), responder=make_responder(suite, seed=5))
     outcome = "finished"
     async with Team(size=3, model=model, transport="tcp", seed=5, runs_dir=None) as team:
 
@@ -82,8 +82,9 @@ async def serve(shutdown_after: float | None) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shutdown-after", type=float, default=None, help="shut the service down after N seconds")
+    parser.add_argument("--latency", type=float, default=0.05, help="the simulated model's median latency, seconds")
     args = parser.parse_args()
-    return asyncio.run(serve(args.shutdown_after))
+    return asyncio.run(serve(args.shutdown_after, args.latency))
 
 
 if __name__ == "__main__":

@@ -66,7 +66,8 @@ def test_custom_world_command_example_journals_every_task_on_every_replica() -> 
 
 
 def test_embedding_example_streams_events_and_cancels_cleanly_mid_run() -> None:
-    proc = _run_example(str(EXAMPLES / "embed_in_asyncio_app.py"), "--shutdown-after", "0.8")
+    # Six tasks on the critical path at 0.5 s a model call: the run cannot be over after 1 s.
+    proc = _run_example(str(EXAMPLES / "embed_in_asyncio_app.py"), "--latency", "0.5", "--shutdown-after", "1.0")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert '"event": "claim"' in proc.stdout  # events arrived while the run went on
     assert "service: team cancelled; leftover tasks: 0; open sockets: 0" in proc.stdout
