@@ -7,7 +7,7 @@ for Raft, authenticated with the cluster's shared secret::
     async with RemoteClient({"a": ("127.0.0.1", 7001), "b": ("127.0.0.1", 7002)},
                             "agent-1", secret=secret) as client:
         await client.put("plan", {"step": 1})
-        print(await client.get("plan"))
+        plan = await client.get("plan")  # {"step": 1}, a linearizable read
 
 Leader finding, redirects, retries with backoff, ``(client_id, seq)``
 sessions and `ClientTimeout` are those of every `SessionClient`; only the

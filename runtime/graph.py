@@ -37,12 +37,16 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 _SUFFIXES = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
 
 
-def _check_relative_path(path: str) -> str:
-    """Return ``path`` if it is a clean relative POSIX path, else raise ``ValueError`` saying why."""
-    if not path:
+def check_relative_path(path: str) -> str:
+    """Return ``path`` if it is a clean relative POSIX path, else raise ``ValueError`` saying why.
+
+    The one check for every path the runtime is given: task files and tests,
+    workspace writes, and the files in a model's reply.
+    """
+    if not isinstance(path, str) or not path:
         raise ValueError("a path is empty: give a relative path such as 'pkg/x.py'")
-    if "\\" in path:
-        raise ValueError(f"path {path!r} contains a backslash: use '/' as the separator")
+    if "\\" in path or "\x00" in path:
+        raise ValueError(f"path {path!r} contains a backslash or a NUL: use '/' as the separator")
     if path.startswith("/") or _DRIVE.match(path):
         raise ValueError(f"path {path!r} is absolute: give it relative to the project root, e.g. 'pkg/x.py'")
     parts = path.split("/")
@@ -81,7 +85,7 @@ class Task(BaseModel):
     @classmethod
     def _relative_paths(cls, paths: list[str]) -> list[str]:
         for path in paths:
-            _check_relative_path(path)
+            check_relative_path(path)
         return paths
 
     @property

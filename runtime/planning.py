@@ -11,7 +11,7 @@ is not worth it when even that gains less than ``min_gain``.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from .graph import TaskGraph
 

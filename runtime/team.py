@@ -190,8 +190,8 @@ class Team:
         try:
             with anyio.move_on_after(timeout) as deadline:
                 async with anyio.create_task_group() as tg:
-                    transports = await self._agent_transports(tg, ctx)
                     roles = self._roles(graph)
+                    transports = await self._agent_transports(tg, list(roles))
                     for agent_id, loop in roles.items():
                         mailbox = Mailbox(
                             agent_id, transports[agent_id], list(roles), sent=ctx.metrics.messages, on_event=events.sink()
@@ -282,8 +282,8 @@ class Team:
                 ctx.end(RunStatus.FAILED, "every agent crashed before the graph was done")
                 return
 
-    async def _agent_transports(self, tg: Any, ctx: RunContext) -> dict[str, Transport]:
-        ids = list(self._roles_ids())
+    async def _agent_transports(self, tg: Any, ids: list[str]) -> dict[str, Transport]:
+        """One started transport per agent (and orchestrator) id, wired to all the others."""
         if self.transport == "memory":
             network = MemoryNetwork(seed=self.seed + self._runs)
             endpoints: dict[str, Transport] = {a: network.endpoint(a) for a in ids}
@@ -300,12 +300,6 @@ class Team:
                     if a != b:
                         t.set_peer(b, other.listen_address)  # type: ignore[attr-defined]
         return endpoints
-
-    def _roles_ids(self) -> list[str]:
-        ids = list(self.agent_ids)
-        if self.topology is Topology.CENTRALIZED:
-            ids += [f"orch-{n}" for n in self._require_cluster().ids]
-        return ids
 
     def _resilient(self, agent_id: str, events: RunEvents) -> ResilientModel:
         s = self.settings

@@ -20,26 +20,16 @@ import os
 import tempfile
 import threading
 from collections import defaultdict
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import anyio
 
 from .errors import LmTeamsError
+from .graph import check_relative_path
 
 
 class StaleToken(LmTeamsError):
     """A write carried a fencing token lower than one the file has already seen."""
-
-
-class UnsafePath(LmTeamsError, ValueError):
-    """A path that is absolute, climbs out with '..', or is otherwise not a plain relative path."""
-
-
-def check_relative(path: str) -> PurePosixPath:
-    p = PurePosixPath(path)
-    if not path or p.is_absolute() or "\\" in path or any(part in ("", "..", ".") for part in path.split("/")):
-        raise UnsafePath(f"{path!r} is not a plain relative path inside the workspace (no '..', no leading '/')")
-    return p
 
 
 class Workspace:
@@ -55,7 +45,7 @@ class Workspace:
         self._fence_lock = threading.Lock()
 
     def path(self, relative: str) -> Path:
-        return self.root / check_relative(relative)
+        return self.root / check_relative_path(relative)
 
     def read(self, relative: str) -> str | None:
         p = self.path(relative)

@@ -18,17 +18,17 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import LmTeamsError, OutputParseError
+from ..graph import check_relative_path
 from ..models.base import Message, MessagesLike, as_messages
 
 __all__ = [
@@ -70,18 +70,13 @@ class UnknownTaskError(SuiteError, KeyError):
 
 
 def _safe_relative(path: str, *, what: str) -> str:
-    """``path`` as a normalised relative POSIX path that stays inside its root, or ValueError."""
-    if not isinstance(path, str) or not path.strip():
-        raise ValueError(f"{what} must be a non-empty relative path, got {path!r}")
-    if "\\" in path or "\x00" in path:
-        raise ValueError(f"{what} {path!r} must use '/' separators and no NUL bytes")
-    pure = PurePosixPath(path)
-    if pure.is_absolute() or re.match(r"^[A-Za-z]:", path):
-        raise ValueError(f"{what} {path!r} must be relative to the workspace, not absolute")
-    parts = [p for p in pure.parts if p != "."]
-    if not parts or ".." in parts:
-        raise ValueError(f"{what} {path!r} must stay inside the workspace (no '..')")
-    return "/".join(parts)
+    """``path`` without ``.`` parts, checked by ``check_relative_path``; ValueError naming ``what``."""
+    if not isinstance(path, str):
+        raise ValueError(f"{what} must be a relative path, got {path!r}")
+    try:
+        return check_relative_path("/".join(part for part in path.split("/") if part != "."))
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from None
 
 
 def write_files(workspace: Path, files: Mapping[str, str]) -> list[Path]:
