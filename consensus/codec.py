@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import struct
 
+from . import entry_data
 from .errors import DecodeError
 from .membership import ConfChange
 from .messages import Entry, EntryKind, Message, MessageType
@@ -236,4 +237,6 @@ def _check_entries(msg_type: MessageType, term: int, log_term: int, index: int, 
                 ConfChange.decode(e.data)
             except DecodeError as exc:
                 raise DecodeError(f"entry {e.index}: {exc}") from None
+        elif e.kind is EntryKind.BATCH:
+            entry_data.unpack(e)
         prev_term = e.term

@@ -25,6 +25,14 @@ class RaftConfig(BaseModel):
     pre_vote: bool = Field(True, description="run a pre-vote round before incrementing the term")
     check_quorum: bool = Field(True, description="a leader that has not heard from a majority within an election timeout steps down")
     max_entries_per_msg: int = Field(64, ge=1, description="at most this many entries in one AppendEntries")
+    max_commands_per_entry: int = Field(
+        256,
+        ge=1,
+        description=(
+            "a leader packs up to this many proposals that wait together into one BATCH entry (read by "
+            "RaftNode); 1 gives every command its own entry"
+        ),
+    )
     max_inflight_msgs: int = Field(256, ge=1, description="AppendEntries in flight to one follower before the leader pauses")
     snapshot_threshold: int | None = Field(
         10_000,

@@ -17,6 +17,7 @@ class EntryKind(enum.IntEnum):
     NORMAL = 0
     NOOP = 1  # appended by every new leader at the start of its term
     CONF_CHANGE = 2  # a single-server configuration change (membership.ConfChange)
+    BATCH = 3  # several commands in one entry (entry_data.pack); opaque to the core, like NORMAL
 
 
 class MessageType(enum.IntEnum):

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import struct
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -44,6 +43,7 @@ from anyio.abc import TaskGroup
 
 from transports import Transport, TransportError
 
+from . import entry_data
 from .codec import decode, encode
 from .config import RaftConfig
 from .errors import (
@@ -64,7 +64,8 @@ from .storage import Storage
 
 log = structlog.get_logger(__name__)
 
-_STAMP = struct.Struct(">d")
+# A batch entry holds at most this many bytes of commands (a single larger command goes alone).
+_MAX_BATCH_BYTES = 1024 * 1024
 # A leader's messages that may be sent while its own save of the same Ready runs.
 _EARLY_TYPES = frozenset({MessageType.APPEND, MessageType.HEARTBEAT})
 
@@ -182,7 +183,9 @@ class RaftNode:
             state_machine.restore(snap.data)
         self._snapshot_index = snap.index
         self._events_tx, self._events_rx = anyio.create_memory_object_stream[object](inbox_size)
-        self._proposals: dict[int, _Pending] = {}
+        # index -> the callers waiting on that entry, one per command it holds.
+        self._proposals: dict[int, list[_Pending]] = {}
+        self._waiting: list[_Propose] = []
         self._reads: dict[int, _Pending] = {}
         self._ready_reads: list[_Pending] = []
         self._contexts = itertools.count(1)
@@ -256,7 +259,8 @@ class RaftNode:
         return self._core.pending_conf_index > self._core.commit_index
 
     def status(self) -> dict[str, object]:
-        return {**self._core.status(), "pending_proposals": len(self._proposals), "pending_reads": len(self._reads)}
+        proposals = sum(len(waiters) for waiters in self._proposals.values())
+        return {**self._core.status(), "pending_proposals": proposals, "pending_reads": len(self._reads)}
 
     async def propose(self, data: bytes) -> Any:
         """Replicate ``data``; return the state machine's result once the
@@ -271,7 +275,7 @@ class RaftNode:
         if not self.is_leader:
             raise NotLeader(self.id, self.leader_id)
         pending = _Pending()
-        await self._events_tx.send(_Propose(bytes(data), pending))
+        await self._post(_Propose(bytes(data), pending))
         return await pending.wait()
 
     async def propose_conf_change(self, op: str | ConfChangeOp, node_id: NodeId) -> Membership:
@@ -395,18 +399,32 @@ class RaftNode:
             if msg.src != peer or msg.dst != self.id:
                 self.log.warning("raft.misaddressed_message", peer=peer, src=msg.src, dst=msg.dst)
                 continue
-            await self._events_tx.send(msg)
+            await self._post(msg)
+
+    async def _post(self, event: object) -> None:
+        """Queue ``event`` for the driver; only a full queue costs a trip through the event loop."""
+        try:
+            self._events_tx.send_nowait(event)
+        except anyio.WouldBlock:
+            await self._events_tx.send(event)
 
     async def _drive(self) -> None:
         rx = self._events_rx
         while True:
-            self._handle(await rx.receive())
+            try:
+                # ``receive()`` yields to the loop even when an event waits; the
+                # other tasks run whenever the queue is empty.
+                event = rx.receive_nowait()
+            except anyio.WouldBlock:
+                event = await rx.receive()
+            self._handle(event)
             while True:
                 try:
                     event = rx.receive_nowait()
                 except anyio.WouldBlock:
                     break
                 self._handle(event)
+            self._propose_waiting()
             await self._process_ready()
 
     # -- the driver's work -----------------------------------------------------------
@@ -418,21 +436,16 @@ class RaftNode:
         elif isinstance(event, Message):
             core.step(event)
         elif isinstance(event, _Propose):
-            try:
-                index = core.propose(_STAMP.pack(self._clock()) + event.data)
-            except (NotLeader, ProposalDropped) as exc:
-                event.pending.fail(exc)
-                return
-            event.pending.index, event.pending.term = index, core.term
-            self._proposals[index] = event.pending
+            self._waiting.append(event)  # proposed together once the queue is drained
         elif isinstance(event, _ConfChange):
+            self._propose_waiting()  # keep the order the calls arrived in
             try:
                 index = core.propose_conf_change(event.change)
             except (NotLeader, ProposalDropped, ConfChangeRejected) as exc:
                 event.pending.fail(exc)
                 return
             event.pending.index, event.pending.term = index, core.term
-            self._proposals[index] = event.pending
+            self._proposals[index] = [event.pending]
             self.log.info("raft.conf_change_proposed", change=str(event.change), index=index)
         elif isinstance(event, _Read):
             context = next(self._contexts)
@@ -449,6 +462,39 @@ class RaftNode:
                 self.log.warning("raft.transfer_refused", to=event.to, error=str(exc))
         elif event is _CAMPAIGN:
             core.campaign()
+
+    def _propose_waiting(self) -> None:
+        """Append the proposals taken since the last call: each group of up to
+        ``config.max_commands_per_entry`` commands (and 1 MiB) becomes one entry."""
+        waiting = self._waiting
+        if not waiting:
+            return
+        self._waiting = []
+        limit = self.config.max_commands_per_entry
+        stamp = self._clock()
+        group: list[_Propose] = []
+        size = 0
+        for event in waiting:
+            if group and (len(group) >= limit or size + len(event.data) > _MAX_BATCH_BYTES):
+                self._propose_group(stamp, group)
+                group, size = [], 0
+            group.append(event)
+            size += len(event.data)
+        self._propose_group(stamp, group)
+
+    def _propose_group(self, stamp: float, group: list[_Propose]) -> None:
+        kind, data = entry_data.pack(stamp, [event.data for event in group])
+        pendings = [event.pending for event in group]
+        try:
+            index = self._core.propose(data, kind)
+        except (NotLeader, ProposalDropped) as exc:
+            for pending in pendings:
+                pending.fail(exc)
+            return
+        term = self._core.term
+        for pending in pendings:
+            pending.index, pending.term = index, term
+        self._proposals[index] = pendings
 
     async def _process_ready(self) -> None:
         core = self._core
@@ -516,12 +562,12 @@ class RaftNode:
         # Whose entries the snapshot holds at these indexes it does not say.
         covered = [i for i in self._proposals if i <= snap.index]
         for i in covered:
-            self._proposals.pop(i).fail(
-                ProposalOutcomeUnknown(
-                    f"entry {i} is covered by a snapshot from the leader; it may or may not have taken effect,"
-                    " retry with the same (client_id, seq)"
-                )
+            error = ProposalOutcomeUnknown(
+                f"entry {i} is covered by a snapshot from the leader; it may or may not have taken effect,"
+                " retry with the same (client_id, seq)"
             )
+            for pending in self._proposals.pop(i):
+                pending.fail(error)
 
     async def _maybe_snapshot(self) -> None:
         """Snapshot the state machine and compact the log past the threshold."""
@@ -545,32 +591,44 @@ class RaftNode:
             self.log.debug("raft.send_failed", to=m.dst, error=str(exc))
 
     def _apply(self, entry: Entry) -> None:
-        result: Any = None
-        error: BaseException | None = None
-        if entry.kind is EntryKind.NORMAL:
-            if len(entry.data) < _STAMP.size:
-                error = DecodeError(f"entry {entry.index} is too short to carry a leader stamp")
+        # One (result, error) per command of the entry, in order.
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        if entry.kind is EntryKind.NORMAL or entry.kind is EntryKind.BATCH:
+            try:
+                stamp, commands = entry_data.unpack(entry)
+            except DecodeError as exc:
+                self.log.error("raft.bad_entry", index=entry.index, error=str(exc))
+                outcomes = [(None, exc)]
             else:
-                (stamp,) = _STAMP.unpack_from(entry.data)
-                try:
-                    result = self.state_machine.apply(entry.data[_STAMP.size :], stamp)
-                except Exception as exc:  # noqa: BLE001 - one bad command must not stop the node
-                    self.log.error("raft.apply_failed", index=entry.index, error=repr(exc))
-                    error = exc
+                apply = self.state_machine.apply
+                for command in commands:
+                    try:
+                        outcomes.append((apply(command, stamp), None))
+                    except Exception as exc:  # noqa: BLE001 - one bad command must not stop the node
+                        self.log.error("raft.apply_failed", index=entry.index, error=repr(exc))
+                        outcomes.append((None, exc))
         elif entry.kind is EntryKind.CONF_CHANGE:
-            result = self._core.membership_at(entry.index)
-            self.log.info("raft.membership_changed", index=entry.index, voters=sorted(result.voters),
-                          learners=sorted(result.learners))
+            conf = self._core.membership_at(entry.index)
+            self.log.info("raft.membership_changed", index=entry.index, voters=sorted(conf.voters),
+                          learners=sorted(conf.learners))
+            outcomes = [(conf, None)]
         self._applied = entry.index
-        pending = self._proposals.pop(entry.index, None)
-        if pending is None:
+        pendings = self._proposals.pop(entry.index, None)
+        if pendings is None:
             return
-        if pending.term != entry.term:
-            pending.fail(ProposalDropped(f"entry {entry.index} was replaced by a newer leader's; it never took effect, retry"))
-        elif error is not None:
-            pending.fail(error)
-        else:
-            pending.resolve(result)
+        if pendings[0].term != entry.term:
+            dropped = ProposalDropped(f"entry {entry.index} was replaced by a newer leader's; it never took effect, retry")
+            for pending in pendings:
+                pending.fail(dropped)
+            return
+        if len(outcomes) != len(pendings):  # our own entry, but unreadable: every caller learns why
+            error = outcomes[0][1] if outcomes else DecodeError(f"entry {entry.index} holds no command")
+            outcomes = [(None, error)] * len(pendings)
+        for pending, (result, error) in zip(pendings, outcomes):
+            if error is not None:
+                pending.fail(error)
+            else:
+                pending.resolve(result)
 
     def _on_soft_state(self, soft: SoftState) -> None:
         self.log.info("raft.role_changed", role=soft.role.value, leader=soft.leader_id, term=self._core.term)
@@ -603,8 +661,11 @@ class RaftNode:
         self._ready_reads = waiting
 
     def _fail_all(self, error: BaseException) -> None:
-        for pending in [*self._proposals.values(), *self._reads.values(), *self._ready_reads]:
+        waiting = [event.pending for event in self._waiting]
+        proposed = [pending for pendings in self._proposals.values() for pending in pendings]
+        for pending in [*waiting, *proposed, *self._reads.values(), *self._ready_reads]:
             pending.fail(error)
+        self._waiting.clear()
         self._proposals.clear()
         self._reads.clear()
         self._ready_reads.clear()

@@ -224,17 +224,21 @@ class RaftCore:
         else:
             self._tick_election()
 
-    def propose(self, data: bytes) -> int:
+    def propose(self, data: bytes, kind: EntryKind = EntryKind.NORMAL) -> int:
         """Append ``data`` on the leader; returns the entry's index.
 
-        Raises ``NotLeader`` on any other node and ``ProposalDropped``
-        while a leadership transfer is under way.
+        ``kind`` is NORMAL or BATCH (both opaque here; configuration changes
+        go through ``propose_conf_change``). Raises ``NotLeader`` on any
+        other node and ``ProposalDropped`` while a leadership transfer is
+        under way.
         """
+        if kind is not EntryKind.NORMAL and kind is not EntryKind.BATCH:
+            raise ValueError(f"propose takes NORMAL or BATCH entries, not {kind.name}")
         if self._role is not Role.LEADER:
             raise NotLeader(self.id, self._lead)
         if self.lead_transferee is not None:
             raise ProposalDropped(f"leadership is moving to {self.lead_transferee!r}; retry there shortly")
-        return self._append_entry(Entry(self._term, self.log.last_index() + 1, bytes(data)))
+        return self._append_entry(Entry(self._term, self.log.last_index() + 1, bytes(data), kind))
 
     def propose_conf_change(self, cc: ConfChange) -> int:
         """Append the single-server change ``cc`` on the leader; returns its index.

@@ -13,7 +13,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consensus import ConfChange, ConfChangeOp, DecodeError, Entry, EntryKind, Message, MessageType, decode, encode
+from consensus import (
+    ConfChange,
+    ConfChangeOp,
+    DecodeError,
+    Entry,
+    EntryKind,
+    Message,
+    MessageType,
+    decode,
+    encode,
+    entry_data,
+)
 
 U64 = 2**64 - 1
 
@@ -90,6 +101,9 @@ def append_messages(draw: st.DrawFn) -> Message:
         kind = draw(kinds)
         if kind is EntryKind.CONF_CHANGE:
             data = ConfChange(draw(st.sampled_from(list(ConfChangeOp))), draw(node_ids)).encode()
+        elif kind is EntryKind.BATCH:
+            commands = draw(st.lists(st.binary(max_size=12), min_size=2, max_size=4))
+            data = entry_data.pack(draw(st.floats(allow_nan=False)), commands)[1]
         else:
             data = draw(st.binary(max_size=40))
         entries.append(Entry(e_term, index + i, data, kind))
@@ -535,6 +549,35 @@ def test_conf_change_entry_roundtrip_and_layout() -> None:
 def test_malformed_conf_change_entry_is_refused(payload: bytes, why: str) -> None:
     msg = _error(raw(entries=((4, 4, int(EntryKind.CONF_CHANGE), payload),)))
     assert "entry 4" in msg and why in msg
+
+
+def test_batch_entry_roundtrip_and_layout() -> None:
+    kind, data = entry_data.pack(1.5, [b"ab", b"", b"c"])
+    assert kind is EntryKind.BATCH
+    assert data == struct.pack(">dII", 1.5, 3, 2) + b"ab" + struct.pack(">II", 0, 1) + b"c"
+    m = decode(raw(entries=((4, 4, int(EntryKind.BATCH), data),)))
+    assert entry_data.unpack(m.entries[0]) == (1.5, [b"ab", b"", b"c"])
+    # One command is a NORMAL entry: the stamp, then the command as is.
+    assert entry_data.pack(2.0, [b"x"]) == (EntryKind.NORMAL, struct.pack(">d", 2.0) + b"x")
+
+
+_STAMPED = struct.pack(">d", 1.0)
+
+
+@pytest.mark.parametrize(
+    ("payload", "why"),
+    [
+        (b"", "too short"),
+        (_STAMPED + b"\x00\x00", "before its command count"),
+        (_STAMPED + struct.pack(">I", 1) + struct.pack(">I", 0), "holds 1 commands"),
+        (_STAMPED + struct.pack(">I", 2) + struct.pack(">I", 0), "length of command 2 of 2"),
+        (_STAMPED + struct.pack(">I", 2) + struct.pack(">I", 5) + b"abc", "command 1 of 2 needs 5 bytes, 3 left"),
+        (_STAMPED + struct.pack(">II", 2, 0) + struct.pack(">I", 0) + b"z", "1 bytes after its 2 commands"),
+    ],
+)
+def test_malformed_batch_entry_is_refused(payload: bytes, why: str) -> None:
+    msg = _error(raw(entries=((4, 4, int(EntryKind.BATCH), payload),)))
+    assert "entry 4" in msg and why in msg, msg
 
 
 def test_snapshot_chunk_with_entries() -> None:
