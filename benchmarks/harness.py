@@ -9,10 +9,6 @@
 Every child runs in its own process group and is SIGKILLed (the whole group) by `kill_all`,
 which runs on the way out of every benchmark (try/finally, atexit, SIGTERM and SIGHUP handlers),
 so Ctrl-C or an error leaves no process behind.
-
-Also runnable as ``python benchmarks/harness.py node-nofsync <lmteams node arguments>``: the
-``lmteams node`` code path (`runtime.cli.node.build_config` and `serve`) with
-``NodeConfig.fsync=False``, because ``lmteams node`` has no flag for it (yet).
 """
 
 from __future__ import annotations
@@ -30,7 +26,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -226,18 +223,6 @@ async def load(
 # -- lmteams node processes -------------------------------------------------------------------------
 
 
-def node_cli_has(flag: str) -> bool:
-    """Whether ``lmteams node`` accepts ``flag`` (e.g. ``--no-fsync``)."""
-    try:
-        from runtime.cli import node as node_cli
-
-        parser = argparse.ArgumentParser()
-        node_cli._add_arguments(parser)  # noqa: SLF001 - read-only look at the CLI's options
-        return flag in parser._option_string_actions  # noqa: SLF001
-    except Exception:  # noqa: BLE001 - the CLI changed shape: assume no
-        return False
-
-
 DEFAULT_TICK = 0.05  # lmteams node --tick-interval default
 DEFAULT_ELECTION_TICKS = (10, 20)  # RaftConfig election_timeout_min / _max (exclusive)
 DEFAULT_HEARTBEAT_TICKS = 3
@@ -276,36 +261,39 @@ class LmteamsProcs:
         self.procs: dict[str, subprocess.Popen[Any]] = {}
         self.starts = {n: 0 for n in IDS}
         self.started_at: dict[str, float] = {}
-        if fsync:
-            self.command = [sys.executable, "-m", "runtime.cli", "node"]
-            self.how = "lmteams node"
-        elif node_cli_has("--no-fsync"):
-            self.command = [sys.executable, "-m", "runtime.cli", "node", "--no-fsync"]
-            self.how = "lmteams node --no-fsync"
-        else:
-            self.command = [sys.executable, str(HERE / "harness.py"), "node-nofsync"]
-            self.how = "lmteams node code path with NodeConfig(fsync=False) (benchmarks/harness.py node-nofsync)"
+        self.command = [sys.executable, "-m", "runtime.cli", "node", *([] if fsync else ["--no-fsync"])]
+        self.how = "lmteams node" if fsync else "lmteams node --no-fsync"
 
     @property
     def addresses(self) -> dict[str, tuple[str, int]]:
         return {n: (LOOPBACK, p) for n, p in self.ports.items()}
+
+    def node_args(self, node: str) -> list[str]:
+        """``node``'s ``lmteams node`` arguments (after the command)."""
+        args = [
+            "--id", node,
+            "--listen", f"{LOOPBACK}:{self.ports[node]}",
+            *[a for p in IDS if p != node for a in ("--peer", f"{p}={LOOPBACK}:{self.ports[p]}")],
+            "--data", str(self.root / f"data-{node}"),
+            "--secret-file", str(self.secret_file),
+            "--log-level", self.log_level,
+        ]  # fmt: skip
+        if self.tick is not None:
+            args += ["--tick-interval", str(self.tick)]
+        return args
+
+    def node_config(self, node: str, **update: Any) -> Any:
+        """The `NodeConfig` that `start` would give ``node``'s process (same arguments, parsed by
+        the same `lmteams node` code, fsync as configured), with ``update`` applied: for running
+        ``node`` in this process with `consensus.process.NodeProcess` instead."""
+        return build_node_config(parse_node_args(self.node_args(node)), fsync=self.fsync, **update)
 
     def start(self, *nodes: str) -> None:
         for node in nodes or IDS:
             if node in self.procs:
                 raise RuntimeError(f"{node} is running")
             self.starts[node] += 1
-            argv = [
-                *self.command,
-                "--id", node,
-                "--listen", f"{LOOPBACK}:{self.ports[node]}",
-                *[a for p in IDS if p != node for a in ("--peer", f"{p}={LOOPBACK}:{self.ports[p]}")],
-                "--data", str(self.root / f"data-{node}"),
-                "--secret-file", str(self.secret_file),
-                "--log-level", self.log_level,
-            ]  # fmt: skip
-            if self.tick is not None:
-                argv += ["--tick-interval", str(self.tick)]
+            argv = [*self.command, *self.node_args(node)]
             self.started_at[node] = time.time() - 0.01
             self.procs[node] = spawn(argv, log=self.root / f"{node}.{self.starts[node]}.log")
 
@@ -417,23 +405,68 @@ class LmteamsProcs:
         raise RuntimeError(f"no leader within {timeout}s\n{self.logs()}")
 
 
-def node_nofsync_main(argv: Sequence[str]) -> int:
-    """``lmteams node`` with fsync off: the same argument parsing, config and `serve`."""
-    import anyio
-
+def parse_node_args(argv: Sequence[str]) -> argparse.Namespace:
+    """``argv`` parsed by ``lmteams node``'s own argument parser."""
     from runtime.cli import node as node_cli
-    from runtime.logging import configure
 
-    parser = argparse.ArgumentParser(prog="harness.py node-nofsync")
+    parser = argparse.ArgumentParser(prog="lmteams node")
     node_cli._add_arguments(parser)  # noqa: SLF001
-    args = parser.parse_args(list(argv))
-    configure(args.node_log_level or "info")
-    config = node_cli.build_config(args).model_copy(update={"fsync": False})
-    try:
-        anyio.run(node_cli.serve, config)
-    except KeyboardInterrupt:
-        return 130
-    return 0
+    return parser.parse_args(list(argv))
+
+
+def build_node_config(args: argparse.Namespace, **update: Any) -> Any:
+    """The `NodeConfig` ``lmteams node`` builds from ``args`` (its `build_config`), with ``update``
+    applied (e.g. ``fsync=False``)."""
+    from runtime.cli import node as node_cli
+
+    return node_cli.build_config(args).model_copy(update=update)
+
+
+def eager_raft_config() -> Any:
+    """The default `RaftConfig` with the election timeout drawn from ``[min // 2, min)`` ticks instead
+    of ``[min, max)``: a node with it, started before nodes with the defaults and the same tick,
+    times out before any of them, so it is (nearly always) the first leader. Heartbeats unchanged."""
+    from consensus import RaftConfig
+
+    default = RaftConfig()
+    low = max(default.heartbeat_interval + 1, default.election_timeout_min // 2)
+    return RaftConfig.model_validate(
+        {**default.model_dump(), "election_timeout_min": low, "election_timeout_max": default.election_timeout_min}
+    )
+
+
+@asynccontextmanager
+async def lmteams_with_local_leader(
+    root: Path, *, fsync: bool, local: str = "a", attempts: int = 5, on_retry: Callable[[int, str], None] | None = None
+) -> AsyncIterator[tuple[LmteamsProcs, Any]]:
+    """A 3-node lmteams cluster on 127.0.0.1 whose node ``local`` runs in this process (a
+    `NodeProcess` over TCP, FileStorage, fsync as given) and leads; the other two are
+    `LmteamsProcs` processes. Yields ``(procs, node_process)`` once every node follows ``local`` and
+    is caught up. ``local`` gets `eager_raft_config` and starts first; should another node lead all
+    the same, the whole cluster is torn down and started afresh (``on_retry(attempt, leader)``),
+    at most ``attempts`` times. The processes are stopped and ``local`` closed on the way out."""
+    from consensus.process import NodeProcess
+
+    others = [n for n in IDS if n != local]
+    leaders: list[str] = []
+    for attempt in range(1, attempts + 1):
+        run_root = root / f"attempt-{attempt}"
+        run_root.mkdir(parents=True)
+        procs = LmteamsProcs(run_root, fsync=fsync)
+        config = procs.node_config(local, raft=eager_raft_config())
+        async with NodeProcess(config) as node_process:
+            try:
+                procs.start(*others)
+                leader = await procs.wait_leader(all_nodes=True)
+                if leader == local:
+                    yield procs, node_process
+                    return
+            finally:
+                procs.stop()
+        leaders.append(leader)
+        if on_retry is not None and attempt < attempts:
+            on_retry(attempt, leader)
+    raise RuntimeError(f"{local!r} did not become the leader in {attempts} attempts (leaders: {leaders})")
 
 
 # -- PySyncObj processes ------------------------------------------------------------------------------
@@ -565,7 +598,5 @@ class PsoProcs:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 2 and sys.argv[1] == "node-nofsync":
-        sys.exit(node_nofsync_main(sys.argv[2:]))
     print(__doc__)
     sys.exit(2)

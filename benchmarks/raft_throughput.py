@@ -18,9 +18,13 @@ world state, committed and applied, then acknowledged):
 - ``lm-file-sync`` / ``lm-file-nosync``: the same with `FileStorage(dir, fsync=True/False)`;
 - ``lm-proc-sync`` / ``lm-proc-nosync``: three real node processes on 127.0.0.1 over TCP, each
   with FileStorage in its own directory, driven by one `RemoteClient` per caller from this
-  process. fsync on is ``lmteams node`` as shipped; fsync off uses ``lmteams node --no-fsync``
-  if the CLI has it, else the same code path with ``NodeConfig(fsync=False)``
-  (``benchmarks/harness.py node-nofsync``).
+  process. fsync on is ``lmteams node`` as shipped, fsync off ``lmteams node --no-fsync``.
+- ``lm-embed-sync`` / ``lm-embed-nosync``: the like-for-like of how PySyncObj is measured (callers
+  in the leader's process): node ``a`` runs in this process (`NodeProcess`, TCP on 127.0.0.1,
+  FileStorage with fsync on/off) and leads, ``b`` and ``c`` are node processes as in ``lm-proc-*``;
+  one `Client` per caller calls node ``a``'s `RaftNode` directly (no client protocol). ``a`` gets a
+  shorter election timeout (same tick) and starts first; if another node leads all the same, the
+  cluster is started afresh (`harness.lmteams_with_local_leader`).
 
 PySyncObj configurations (three voter processes, ``benchmarks/pysyncobj_peer.py``; callers are
 callback chains on ``ReplDict.set`` in the leader's process by default, since PySyncObj has no
@@ -41,6 +45,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Callable
 
 import anyio
@@ -58,6 +63,8 @@ CONFIGS: dict[str, str] = {
     "lm-file-nosync": "lmteams in-process, MemoryNetwork, FileStorage fsync off",
     "lm-proc-sync": "lmteams 3 node processes, TCP 127.0.0.1, fsync on",
     "lm-proc-nosync": "lmteams 3 node processes, TCP 127.0.0.1, fsync off",
+    "lm-embed-sync": "lmteams node a (leader) in the callers' process, b and c processes, TCP 127.0.0.1, fsync on",
+    "lm-embed-nosync": "lmteams node a (leader) in the callers' process, b and c processes, TCP 127.0.0.1, fsync off",
     "pso-default": "PySyncObj 3 processes, defaults (batch every 0.1 s, no journal)",
     "pso-fast": "PySyncObj 3 processes, appendEntriesUseBatch=False + journalFile",
 }
@@ -99,6 +106,21 @@ async def run_processes(config: str, callers: int, seconds: float, tmp: Path) ->
         procs.stop()
 
 
+async def run_embedded(config: str, callers: int, seconds: float, tmp: Path) -> tuple[RunResult, str]:
+    from consensus.client import Client
+
+    def on_retry(attempt: int, leader: str) -> None:
+        print(f"  {config}: {leader} led, not a (attempt {attempt}); starting the cluster afresh", file=sys.stderr)
+
+    fsync = config == "lm-embed-sync"
+    async with harness.lmteams_with_local_leader(tmp, fsync=fsync, local="a", on_retry=on_retry) as (procs, a):
+        # `Client` only reads `cluster.nodes` (node id -> RaftNode): here a mapping with a alone.
+        only_a: Any = SimpleNamespace(nodes={"a": a.node})
+        clients = [Client(only_a, f"bench-{i}-{time.monotonic_ns()}", attempt_timeout=5.0) for i in range(callers)]
+        how = f"node a (leader) in the callers' process, b and c processes, TCP 127.0.0.1 (b, c: {procs.how})"
+        return await load([c.put for c in clients], seconds, WARMUP), how
+
+
 def run_pso(config: str, callers: int, seconds: float, tmp: Path, caller_on: str) -> tuple[RunResult, str]:
     kind = config.removeprefix("pso-")
     procs = PsoProcs(tmp, kind)
@@ -124,6 +146,8 @@ def run_one(config: str, callers: int, seconds: float, caller_on: str) -> tuple[
             return anyio.run(run_in_process, config, callers, seconds, tmp), "LocalCluster(transport='memory')"
         if config.startswith("lm-proc"):
             return anyio.run(run_processes, config, callers, seconds, tmp)
+        if config.startswith("lm-embed"):
+            return anyio.run(run_embedded, config, callers, seconds, tmp)
         return run_pso(config, callers, seconds, tmp, caller_on)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -220,7 +244,9 @@ def print_report(results: dict[str, dict[int, dict[str, Any]]], rat: list[dict[s
         console.print(
             "  pso-default: SyncObjConf() as shipped; pso-fast: appendEntriesUseBatch=False, journalFile set.\n"
             "  PySyncObj never fsyncs its journal (mmap), so lm-*-nosync rows are its like-for-like; "
-            "lm-*-sync rows also pay an fsync per batch."
+            "lm-*-sync rows also pay an fsync per batch.\n"
+            "  With the callers in the leader's process on both sides (the default --pso-caller leader), "
+            "lm-embed-nosync is the closest like-for-like."
         )
 
 
