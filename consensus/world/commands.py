@@ -18,6 +18,7 @@ the same problems into ``Rejected(invalid_command)``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, Union
 
@@ -292,7 +293,10 @@ class Proposal(BaseModel):
 
 def encode_proposal(proposal: Proposal) -> bytes:
     """The proposal as the JSON bytes a Raft entry carries."""
-    data = proposal.model_dump_json().encode()
+    return _within_limit(proposal.model_dump_json().encode())
+
+
+def _within_limit(data: bytes) -> bytes:
     if len(data) > MAX_PROPOSAL_BYTES:
         raise InvalidCommand(
             f"proposal is {len(data)} bytes, over the {MAX_PROPOSAL_BYTES}-byte limit:"
@@ -313,6 +317,96 @@ def decode_proposal(data: bytes | bytearray | memoryview) -> Proposal:
         return Proposal.model_validate_json(bytes(data))
     except ValidationError as exc:
         raise InvalidCommand(f"invalid proposal: {describe(exc)}") from None
+
+
+# -- the common proposal without pydantic ------------------------------------------
+# A client's ``Put`` of a plain string is most of the log, and pydantic's validation and JSON work
+# dominate its cost. ``client_proposal`` and ``decode_plain_put`` handle exactly that case, and only
+# where the result is provably what the model gives (the same object, the same bytes, the same
+# acceptance); everything else takes the model's path. A *plain* string is printable ASCII without
+# ``"`` or ``\``: its JSON text, pydantic's and the canonical one alike, is itself in quotes.
+
+_PLAIN_CHARS = r"[ !#-\[\]-~]"
+_PLAIN_BYTES = bytes(c for c in range(128) if re.fullmatch(_PLAIN_CHARS, chr(c)))
+_PLAIN_PUT = '{"client_id":"%s","seq":%s,"command":{"op":"put","key":"%s","value":"%s"},"stamp":0.0,"ack_below":%s}'
+"""What ``model_dump_json`` writes for such a proposal (field order, no spaces, ``stamp`` 0.0 as clients send it)."""
+_PLAIN_PUT_QUOTES = b'"' * _PLAIN_PUT.count('"')
+_NAME_RE = rf'((?! *"){_PLAIN_CHARS}{{1,{MAX_NAME_CHARS}}})'  # 1..256 characters, not all spaces
+_SEQ_RE, _ACK_RE = r"([1-9][0-9]{0,17})", r"(0|[1-9][0-9]{0,17})"  # 18 digits stay below MAX_SEQ
+_PLAIN_PUT_RE = re.compile(  # the same layout, each %s replaced by its field's pattern
+    "".join(
+        re.escape(fixed) + field
+        for fixed, field in zip(
+            _PLAIN_PUT.split("%s"), (_NAME_RE, _SEQ_RE, _NAME_RE, f"({_PLAIN_CHARS}*)", _ACK_RE, "")
+        )
+    )
+)
+_PUT_FIELDS_SET = frozenset(("op", "key", "value"))
+_PROPOSAL_FIELDS_SET = frozenset(Proposal.model_fields)
+_new, _setattr = object.__new__, object.__setattr__
+
+
+def _trusted(cls: type[BaseModel], fields: dict[str, Any], fields_set: frozenset[str]) -> Any:
+    """``cls.model_construct(**fields)`` (fields in declaration order, already valid) at a fraction of its cost."""
+    obj = _new(cls)
+    _setattr(obj, "__dict__", fields)
+    _setattr(obj, "__pydantic_fields_set__", set(fields_set))
+    _setattr(obj, "__pydantic_extra__", None)
+    _setattr(obj, "__pydantic_private__", None)
+    return obj
+
+
+def client_proposal(client_id: str, seq: int, command: Any, ack_below: int) -> tuple[Proposal, bytes]:
+    """``Proposal(client_id=..., seq=..., command=..., stamp=0.0, ack_below=...)`` and its `encode_proposal` bytes.
+
+    Raises what those raise. A ``Put`` of plain strings under a plain ``client_id`` is built and
+    written without pydantic (the model keeps a command instance as it is, without revalidating it).
+    """
+    if (
+        type(command) is Put
+        and type(client_id) is str
+        and type(seq) is int
+        and type(ack_below) is int
+        and 0 <= ack_below <= seq
+        and 1 <= seq <= MAX_SEQ
+        and len(client_id) <= MAX_NAME_CHARS
+        and client_id.strip()  # also not empty
+    ):
+        fields = command.__dict__
+        key, value = fields.get("key"), fields.get("value")
+        if fields.get("op") == "put" and type(key) is str and type(value) is str:
+            text = _PLAIN_PUT % (client_id, seq, key, value, ack_below)
+            if text.isascii():
+                data = text.encode()
+                if data.translate(None, _PLAIN_BYTES) == _PLAIN_PUT_QUOTES:  # no string needs escaping
+                    proposal = _trusted(
+                        Proposal,
+                        {"client_id": client_id, "seq": seq, "command": command, "stamp": 0.0, "ack_below": ack_below},
+                        _PROPOSAL_FIELDS_SET,
+                    )
+                    return proposal, _within_limit(data)
+    proposal = Proposal(client_id=client_id, seq=seq, command=command, stamp=0.0, ack_below=ack_below)
+    return proposal, encode_proposal(proposal)
+
+
+def decode_plain_put(data: bytes) -> tuple[str, int, int, Put, str, str] | None:
+    """An entry as `client_proposal` writes a plain ``Put``, decoded without pydantic, else None.
+
+    ``(client_id, seq, ack_below, command, key_json, value_json)``, the last two the JSON texts of
+    the key and the value; the proposal's stamp is 0.0. Only bytes that `decode_proposal` accepts
+    match, and it would give the same fields; None sends everything else to it.
+    """
+    if type(data) is not bytes or len(data) > MAX_PROPOSAL_BYTES:
+        return None
+    m = _PLAIN_PUT_RE.fullmatch(data.decode("latin-1"))  # the pattern admits ASCII only
+    if m is None:
+        return None
+    client_id, seq_text, key, value, ack_text = m.groups()
+    seq, ack_below = int(seq_text), int(ack_text)
+    if ack_below > seq:
+        return None  # decode_proposal says why
+    command = _trusted(Put, {"op": "put", "key": key, "value": value}, _PUT_FIELDS_SET)
+    return client_id, seq, ack_below, command, f'"{key}"', f'"{value}"'
 
 
 def parse_command(data: bytes | str | Mapping[str, Any]) -> Any:

@@ -48,7 +48,6 @@ from .commands import (
     Delete,
     Get,
     ListTasks,
-    Proposal,
     Put,
     ReleaseLock,
     ReleaseTask,
@@ -56,6 +55,7 @@ from .commands import (
     RenewLock,
     TaskStatusQuery,
     BaseCommand,
+    decode_plain_put,
     decode_proposal,
     parse_command,
 )
@@ -64,13 +64,14 @@ from .errors import InvalidCommand, NotReadOnly
 from .kv import KeyValueTable
 from .locks import LockTable
 from .results import Applied, Rejected, RejectReason
-from .sessions import SessionTable, command_digest
+from .sessions import SessionTable, command_digest, put_digest
 from .tasks import TaskTable
 from .values import detached
 from .views import LockView, SessionView, TaskView
 
 Result = Applied | Rejected
 
+_INF = float("inf")
 DEFAULT_MAX_SESSIONS = 10_000
 DEFAULT_MAX_RESULTS_PER_SESSION = 64
 
@@ -109,27 +110,36 @@ class WorldState:
         when given it replaces the proposal's own, so that committed time
         comes from the leader and never from a client.
         """
-        try:
-            proposal = decode_proposal(data)
-        except InvalidCommand as exc:
-            return Rejected(reason=RejectReason.INVALID_COMMAND, detail=str(exc))
+        plain = decode_plain_put(data)  # the common entry, without pydantic; None for the rest
+        if plain is None:
+            try:
+                proposal = decode_proposal(data)
+            except InvalidCommand as exc:
+                return Rejected(reason=RejectReason.INVALID_COMMAND, detail=str(exc))
+            client_id, seq, ack_below, command = proposal.client_id, proposal.seq, proposal.ack_below, proposal.command
+            own_stamp, digest = proposal.stamp, command_digest(proposal)
+        else:
+            client_id, seq, ack_below, command, key_json, value_json = plain
+            own_stamp, digest = 0.0, put_digest(key_json, value_json)
         if stamp is None:
-            stamp = proposal.stamp
-        elif not (stamp >= 0 and stamp != float("inf")):
+            stamp = own_stamp
+        elif not (stamp >= 0 and stamp != _INF):
             return Rejected(reason=RejectReason.INVALID_COMMAND, detail=f"leader stamp {stamp!r} is not a finite time")
-        return self._apply(proposal, float(stamp))
+        return self._apply(client_id, seq, ack_below, command, digest, float(stamp))
 
-    def _apply(self, proposal: Proposal, stamp: float) -> Result:
+    def _apply(
+        self, client_id: str, seq: int, ack_below: int, command: BaseCommand, digest: str, stamp: float
+    ) -> Result:
         """Run a decoded proposal at committed time ``max(clock, stamp)`` (``stamp`` replaces the proposal's own)."""
         p = self._parts
-        digest = command_digest(proposal)
-        answered = p.sessions.check(proposal, digest)
+        sessions = p.sessions
+        answered = sessions.check(client_id, seq, digest)
         if answered is not None:
             return answered
         if stamp > p.clock:
             p.clock = stamp
-        result = self._execute(proposal.command, p.clock)
-        p.sessions.record(proposal, digest, result)
+        result = self._execute(command, p.clock)
+        sessions.record(client_id, seq, ack_below, digest, result)
         return result
 
     def query(self, command: Any) -> Result:

@@ -38,6 +38,16 @@ from .values import canonical, canonical_str, immutable
 Result = Applied | Rejected
 
 
+_BLAKE2B_128 = hashlib.blake2b(digest_size=16)
+"""Copied for each digest: cheaper than setting up a new hash."""
+
+
+def _digest(text: str) -> str:
+    h = _BLAKE2B_128.copy()
+    h.update(text.encode())
+    return h.hexdigest()
+
+
 def command_digest(proposal: Proposal) -> str:
     """A fingerprint of the proposal's command, to catch a seq reused for another command.
 
@@ -46,22 +56,23 @@ def command_digest(proposal: Proposal) -> str:
     """
     command = proposal.command
     if type(command) is Put:
-        # The same text as the general case, built without the dump: "key" < "op" < "value".
         value = command.value
-        text = (
-            '{"key":' + canonical_str(command.key) + ',"op":"put","value":'
-            + (canonical_str(value) if type(value) is str else canonical(value)) + "}"
-        )
-    else:
-        text = canonical(command.model_dump(mode="json"))
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        return put_digest(canonical_str(command.key), canonical_str(value) if type(value) is str else canonical(value))
+    return _digest(canonical(command.model_dump(mode="json")))
+
+
+def put_digest(key_json: str, value_json: str) -> str:
+    """`command_digest` of a ``Put`` whose key and value have these canonical JSON texts."""
+    # The same text as the general case, built without the dump: "key" < "op" < "value".
+    return _digest('{"key":' + key_json + ',"op":"put","value":' + value_json + "}")
 
 
 def private_copy(result: Result) -> Result:
     """``result`` itself when nothing in it can be changed (a rejection, or a scalar value), else a deep copy."""
-    if isinstance(result, Rejected) or immutable(result.value):
-        return result
-    return result.model_copy(deep=True)
+    # isinstance with the result's own class is the cheap check (no ABC machinery).
+    if isinstance(result, Applied) and not immutable(result.value):
+        return result.model_copy(deep=True)
+    return result
 
 
 @dataclass(slots=True)
@@ -91,16 +102,15 @@ class SessionTable:
         self.sessions: dict[str, Session] = dict(sessions or {})
         """Client id -> session, least recently used first."""
 
-    def check(self, proposal: Proposal, digest: str) -> Result | None:
+    def check(self, client_id: str, seq: int, digest: str) -> Result | None:
         """The answer for a retry or a forgotten seq, or None if the proposal is new and may apply."""
-        cid, seq = proposal.client_id, proposal.seq
-        session = self.sessions.get(cid)
+        session = self.sessions.get(client_id)
         if session is None:
             if seq == 1:
                 return None
             return Rejected(
                 reason=RejectReason.SESSION_EXPIRED,
-                detail=f"client {cid!r} has no session (evicted, or it never sent seq 1), so seq {seq}"
+                detail=f"client {client_id!r} has no session (evicted, or it never sent seq 1), so seq {seq}"
                 " cannot be checked for duplicates; start over with a new client_id at seq 1",
             )
         remembered = session.results.get(seq)
@@ -108,28 +118,30 @@ class SessionTable:
             if remembered.digest != digest:
                 return Rejected(
                     reason=RejectReason.SEQ_REUSED,
-                    detail=f"client {cid!r} already used seq {seq} for a different command;"
+                    detail=f"client {client_id!r} already used seq {seq} for a different command;"
                     " a restarted client needs a new client_id",
                 )
             return private_copy(remembered.result)
         if seq < session.floor:
             return Rejected(
                 reason=RejectReason.SESSION_EXPIRED,
-                detail=f"the result of seq {seq} for client {cid!r} was forgotten (its session floor is"
+                detail=f"the result of seq {seq} for client {client_id!r} was forgotten (its session floor is"
                 f" {session.floor}); it may already have been applied, so it is not applied again",
             )
         return None
 
-    def record(self, proposal: Proposal, digest: str, result: Result) -> None:
+    def record(self, client_id: str, seq: int, ack_below: int, digest: str, result: Result) -> None:
         """Remember ``result`` for a proposal that ``check`` let through and that was applied."""
-        cid = proposal.client_id
-        session = self.sessions.pop(cid, None)
+        sessions = self.sessions
+        session = sessions.pop(client_id, None)
         if session is None:
             session = Session()
-            while len(self.sessions) >= self.max_sessions:
-                del self.sessions[next(iter(self.sessions))]
-        self.sessions[cid] = session  # most recently used goes last
-        session.forget_below(proposal.ack_below)
-        session.results[proposal.seq] = Remembered(digest, private_copy(result))
-        while len(session.results) > self.max_results:
-            session.forget_below(min(session.results) + 1)
+            while len(sessions) >= self.max_sessions:
+                del sessions[next(iter(sessions))]
+        sessions[client_id] = session  # most recently used goes last
+        if ack_below > session.floor:
+            session.forget_below(ack_below)
+        results = session.results
+        results[seq] = Remembered(digest, private_copy(result))
+        while len(results) > self.max_results:
+            session.forget_below(min(results) + 1)
