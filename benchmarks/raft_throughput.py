@@ -114,8 +114,7 @@ async def run_embedded(config: str, callers: int, seconds: float, tmp: Path) -> 
 
     fsync = config == "lm-embed-sync"
     async with harness.lmteams_with_local_leader(tmp, fsync=fsync, local="a", on_retry=on_retry) as (procs, a):
-        # `Client` only reads `cluster.nodes` (node id -> RaftNode): here a mapping with a alone.
-        only_a: Any = SimpleNamespace(nodes={"a": a.node})
+        only_a = SimpleNamespace(nodes={"a": a.node})  # `Client` takes anything with a `nodes` mapping
         clients = [Client(only_a, f"bench-{i}-{time.monotonic_ns()}", attempt_timeout=5.0) for i in range(callers)]
         how = f"node a (leader) in the callers' process, b and c processes, TCP 127.0.0.1 (b, c: {procs.how})"
         return await load([c.put for c in clients], seconds, WARMUP), how

@@ -8,7 +8,8 @@ answers" safe for a command that is not idempotent by itself (Raft thesis §6.3)
 That logic lives once, in `SessionClient`. Its subclasses only say how one
 call reaches one node:
 
-- `Client` calls the `RaftNode` objects of an in-process `LocalCluster`;
+- `Client` calls `RaftNode` objects running in this process (a `LocalCluster`'s, or an
+  embedded `NodeProcess`'s);
 - `consensus.remote_client.RemoteClient` sends requests over TCP to node
   processes (``lmteams node``).
 """
@@ -17,8 +18,8 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import anyio
 import structlog
@@ -27,11 +28,11 @@ from transports import Backoff
 
 from .errors import ConsensusError, NotLeader, ProposalDropped
 from .node import NodeStopped
-from .world import DEFAULT_MAX_RESULTS_PER_SESSION, Applied, Cas, Delete, Get, Proposal, Rejected, encode_proposal
-from .world.commands import Put
+from .world import DEFAULT_MAX_RESULTS_PER_SESSION, Applied, Cas, Delete, Get, Proposal, Rejected
+from .world.commands import Put, client_proposal
 
 if TYPE_CHECKING:
-    from .cluster import LocalCluster
+    from .node import RaftNode
 
 __all__ = ["Client", "ClientTimeout", "CommandRejected", "NodeUnreachable", "SessionClient"]
 
@@ -131,10 +132,7 @@ class SessionClient(ABC):
         seq = self._seq
         self._outstanding.add(seq)
         try:
-            proposal = Proposal(
-                client_id=self.client_id, seq=seq, command=command, stamp=0.0, ack_below=min(self._outstanding)
-            )
-            data = encode_proposal(proposal)
+            proposal, data = client_proposal(self.client_id, seq, command, min(self._outstanding))
             return await self._retry(
                 lambda node_id: self._propose_on(node_id, proposal, data), what=f"{command.op} #{seq}"
             )
@@ -221,12 +219,25 @@ class SessionClient(ABC):
         return result.value
 
 
+class HasNodes(Protocol):
+    """What `Client` needs: the running nodes of this process by id."""
+
+    @property
+    def nodes(self) -> Mapping[str, RaftNode]: ...
+
+
 class Client(SessionClient):
-    """A client of an in-process `LocalCluster`: calls its running `RaftNode` objects directly."""
+    """A client of nodes running in this process: calls their `RaftNode` objects directly.
+
+    ``cluster`` is anything with a ``nodes`` mapping (node id -> running `RaftNode`), read
+    at each call: a `LocalCluster`, or e.g. ``types.SimpleNamespace(nodes={"a": proc.node})``
+    for the node of an embedded `NodeProcess` (it then only reaches that node: use a
+    `RemoteClient` to follow the leader elsewhere).
+    """
 
     def __init__(
         self,
-        cluster: LocalCluster,
+        cluster: HasNodes,
         client_id: str,
         *,
         seed: int = 0,
