@@ -95,6 +95,8 @@ class _Pending:
     index: int = 0
     term: int = 0
     query: Any = None
+    timeout: float = 0.0
+    deadline: float = 0.0  # time.monotonic(); 0: none
 
     def resolve(self, result: Any) -> None:
         if not self.event.is_set():
@@ -262,19 +264,21 @@ class RaftNode:
         proposals = sum(len(waiters) for waiters in self._proposals.values())
         return {**self._core.status(), "pending_proposals": proposals, "pending_reads": len(self._reads)}
 
-    async def propose(self, data: bytes) -> Any:
+    async def propose(self, data: bytes, timeout: float | None = None) -> Any:
         """Replicate ``data``; return the state machine's result once the
         entry is committed and applied here.
 
         Raises ``NotLeader(leader_hint)`` on a follower, ``ProposalDropped``
         if a new leader overwrote the entry (it never took effect), and
         ``NodeStopped`` if the node stops first. Cancelling the call stops
-        the wait, not the entry: it may still commit.
+        the wait, not the entry: it may still commit. So does ``timeout``:
+        after that many seconds (checked at each tick, so up to one tick
+        later) the call raises ``TimeoutError``, more cheaply than a cancel scope.
         """
         self._check_running()
         if not self.is_leader:
             raise NotLeader(self.id, self.leader_id)
-        pending = _Pending()
+        pending = self._pending(timeout)
         await self._post(_Propose(bytes(data), pending))
         return await pending.wait()
 
@@ -347,15 +351,17 @@ class RaftNode:
             "check that it is running and reachable, then call add_voter again, or remove it"
         )
 
-    async def read(self, query: Any) -> Any:
+    async def read(self, query: Any, timeout: float | None = None) -> Any:
         """A linearizable read (ReadIndex): the leader confirms with a
         heartbeat round that it still leads, waits until it has applied the
-        commit index it noted, then answers ``state_machine.query(query)``."""
+        commit index it noted, then answers ``state_machine.query(query)``.
+        ``timeout`` as for ``propose``."""
         self._check_running()
         if not self.is_leader:
             raise NotLeader(self.id, self.leader_id)
-        pending = _Pending(query=query)
-        await self._events_tx.send(_Read(pending))
+        pending = self._pending(timeout)
+        pending.query = query
+        await self._post(_Read(pending))
         return await pending.wait()
 
     async def transfer_leadership(self, to: NodeId, timeout: float | None = None) -> None:
@@ -381,6 +387,32 @@ class RaftNode:
 
     # -- tasks -------------------------------------------------------------------
 
+    @staticmethod
+    def _pending(timeout: float | None) -> _Pending:
+        """A new waiter; with a ``timeout``, the ticker fails it with ``TimeoutError`` once due.
+
+        (A cancel scope with a deadline per call cost more than the rest of an in-process
+        commit; the ticker's sweep costs one comparison per waiting call and tick.)"""
+        pending = _Pending()
+        if timeout is not None:
+            if timeout <= 0:
+                raise TimeoutError(f"no time left for this call (timeout {timeout})")
+            pending.timeout = timeout
+            pending.deadline = time.monotonic() + timeout
+        return pending
+
+    def _expire_due(self) -> None:
+        now = time.monotonic()
+        waiting = itertools.chain(
+            itertools.chain.from_iterable(self._proposals.values()), self._reads.values(), self._ready_reads
+        )
+        for pending in waiting:
+            if pending.deadline and pending.deadline <= now and not pending.event.is_set():
+                pending.fail(TimeoutError(
+                    f"node {self.id!r} gave no answer within {pending.timeout:.3f}s (a proposal may "
+                    "still take effect: retrying it with the same (client_id, seq) is safe)"
+                ))
+
     async def _tick(self) -> None:
         while True:
             await anyio.sleep(self.tick_interval)
@@ -388,6 +420,7 @@ class RaftNode:
                 self._events_tx.send_nowait(_TICK)
             except anyio.WouldBlock:
                 pass  # the driver is busy; a late tick only stretches timeouts
+            self._expire_due()
 
     async def _receive(self) -> None:
         async for peer, data in self.transport:

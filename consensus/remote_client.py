@@ -142,12 +142,14 @@ class RemoteClient(SessionClient):
     def node_ids(self) -> Sequence[str]:
         return sorted(self.addresses)
 
-    async def _propose_on(self, node_id: str, proposal: Proposal, data: bytes) -> Applied | Rejected:
-        response = await self._request(node_id, ProposeRequest(id=next(self._ids), proposal=proposal))
+    async def _propose_on(self, node_id: str, proposal: Proposal, data: bytes, timeout: float) -> Applied | Rejected:
+        with anyio.fail_after(timeout):
+            response = await self._request(node_id, ProposeRequest(id=next(self._ids), proposal=proposal))
         return self._result(node_id, response)
 
-    async def _read_on(self, node_id: str, command: Any) -> Applied | Rejected:
-        response = await self._request(node_id, ReadRequest(id=next(self._ids), command=command))
+    async def _read_on(self, node_id: str, command: Any, timeout: float) -> Applied | Rejected:
+        with anyio.fail_after(timeout):
+            response = await self._request(node_id, ReadRequest(id=next(self._ids), command=command))
         return self._result(node_id, response)
 
     # -- status ------------------------------------------------------------------------

@@ -29,16 +29,17 @@ class Scripted(SessionClient):
     def node_ids(self) -> Sequence[str]:
         return ["a", "b", "c"]
 
-    async def _propose_on(self, node_id: str, proposal: Proposal, data: bytes) -> Applied | Rejected:
+    async def _propose_on(self, node_id: str, proposal: Proposal, data: bytes, timeout: float) -> Applied | Rejected:
         self.calls.append((node_id, proposal.seq, data))
         step = self.script.pop(0) if self.script else "hang"
         if step == "hang":
-            await anyio.sleep_forever()
+            with anyio.fail_after(timeout):
+                await anyio.sleep_forever()
         if isinstance(step, BaseException):
             raise step
         return Applied(value=step)
 
-    async def _read_on(self, node_id: str, command: Any) -> Applied | Rejected:
+    async def _read_on(self, node_id: str, command: Any, timeout: float) -> Applied | Rejected:
         raise AssertionError("not used")
 
 

@@ -210,3 +210,31 @@ async def test_cluster_makes_progress_on_a_lossy_network() -> None:
         assert await client.get("k") == 99
         dropped = sum(n.transport.stats.dropped_fault for n in c.nodes.values())
         assert dropped > 0, "the network was meant to lose messages"
+
+
+async def test_propose_and_read_time_out_on_an_isolated_leader() -> None:
+    async with cluster("memory") as c:
+        leader = c.node(await c.wait_for_leader())
+        c.isolate(leader.id)
+        started = anyio.current_time()
+        with pytest.raises(TimeoutError, match="no answer within 0.030s"):
+            await leader.propose(cmd("put", "x", 1), timeout=0.03)
+        # Due at 0.03 s, failed by the first tick after it (ticks are 5 ms here).
+        assert 0.03 <= anyio.current_time() - started < 0.03 + 0.05
+        with pytest.raises(TimeoutError):
+            await leader.read("x", timeout=0.02)
+        with pytest.raises(TimeoutError, match="no time left"):
+            await leader.propose(cmd("put", "x", 2), timeout=0.0)
+
+
+async def test_a_client_whose_leader_is_cut_off_times_out_and_finds_the_new_one() -> None:
+    async with LocalCluster(3, seed=1) as c:  # the world state, which clients speak to
+        old = await c.wait_for_leader()
+        client = c.client("cut-off", attempt_timeout=0.1, deadline=5.0)
+        await client.put("before", 0)
+        assert client.leader == old
+        c.isolate(old)
+        await client.put("after", 1)
+        assert client.leader != old and client.retries >= 1
+        assert isinstance(client.last_error, (TimeoutError, NotLeader))
+        assert await client.get("after") == 1

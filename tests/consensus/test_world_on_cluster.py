@@ -64,9 +64,9 @@ async def test_a_client_keeps_its_unanswered_seqs_within_what_the_world_remember
         spans: list[int] = []
         propose_on = client._propose_on
 
-        async def watched(node_id: str, proposal: Proposal, data: bytes) -> Applied | Rejected:
+        async def watched(node_id: str, proposal: Proposal, data: bytes, timeout: float) -> Applied | Rejected:
             spans.append(proposal.seq - proposal.ack_below)
-            return await propose_on(node_id, proposal, data)
+            return await propose_on(node_id, proposal, data, timeout)
 
         client._propose_on = watched  # type: ignore[method-assign]
         results: list[Applied | Rejected] = []
