@@ -165,6 +165,7 @@ class RunResult:
     seconds: float
     latencies_ms: list[float] = field(repr=False)
     errors: dict[str, int] = field(default_factory=dict)
+    cpu: CpuMeter | None = None
 
     @property
     def commits_per_s(self) -> float:
@@ -172,7 +173,13 @@ class RunResult:
 
     def summary(self) -> dict[str, Any]:
         lat = sorted(self.latencies_ms)
+        extra = {}
+        if self.cpu is not None and self.commits:
+            # CPU over the whole load (warm-up included) per commit at the measured rate.
+            made = self.commits_per_s * self.cpu.wall_s
+            extra["cpu_us_per_commit"] = {name: round(1e6 * used / made, 1) for name, used in self.cpu.used_s.items()}
         return {
+            **extra,
             "commits": self.commits,
             "seconds": self.seconds,
             "commits_per_s": round(self.commits_per_s, 1),
@@ -181,6 +188,34 @@ class RunResult:
             "max_ms": round(lat[-1], 3) if lat else float("nan"),
             "errors": self.errors,
         }
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU seconds used so far by process ``pid`` (this process, all threads, if None)."""
+    if pid is None:
+        t = os.times()
+        return t.user + t.system
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """``with CpuMeter({"b": pid, ...}, this="a+callers"):`` the CPU seconds each process used inside
+    the block (``used_s``), and the block's wall time (``wall_s``). ``this=None`` leaves this process out."""
+
+    def __init__(self, pids: dict[str, int], this: str | None = "this") -> None:
+        self.pids: dict[str, int | None] = {**({this: None} if this else {}), **pids}
+        self.used_s: dict[str, float] = {}
+        self.wall_s = 0.0
+
+    def __enter__(self) -> CpuMeter:
+        self._start = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self._t0 = time.monotonic()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall_s = time.monotonic() - self._t0
+        self.used_s = {name: cpu_seconds(pid) - self._start[name] for name, pid in self.pids.items()}
 
 
 def spread(values: Sequence[float]) -> dict[str, float]:

@@ -41,6 +41,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -53,7 +54,7 @@ import anyio
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
-from harness import LmteamsProcs, PsoProcs, RunResult, load, spread  # noqa: E402
+from harness import CpuMeter, LmteamsProcs, PsoProcs, RunResult, load, spread  # noqa: E402
 
 WARMUP = 0.5
 
@@ -75,6 +76,16 @@ PSO = [c for c in CONFIGS if c.startswith("pso-")]
 # -- one run of each kind ---------------------------------------------------------------------------
 
 
+async def measured_load(
+    puts: list[Callable[[str, Any], Any]], seconds: float, pids: dict[str, int], this: str
+) -> RunResult:
+    """`load`, with the CPU each process used meanwhile (this one as ``this``)."""
+    with CpuMeter(pids, this=this) as meter:
+        result = await load(puts, seconds, WARMUP)
+    result.cpu = meter
+    return result
+
+
 async def run_in_process(config: str, callers: int, seconds: float, tmp: Path) -> RunResult:
     from consensus.cluster import LocalCluster
     from consensus.file_storage import FileStorage
@@ -88,7 +99,7 @@ async def run_in_process(config: str, callers: int, seconds: float, tmp: Path) -
     async with LocalCluster(3, seed=1, transport="memory", storage=storage) as cluster:
         await cluster.wait_for_leader()
         clients = [cluster.client(f"bench-{i}") for i in range(callers)]
-        return await load([c.put for c in clients], seconds, WARMUP)
+        return await measured_load([c.put for c in clients], seconds, {}, this="3 nodes+callers")
 
 
 async def run_processes(config: str, callers: int, seconds: float, tmp: Path) -> tuple[RunResult, str]:
@@ -98,7 +109,8 @@ async def run_processes(config: str, callers: int, seconds: float, tmp: Path) ->
         await procs.wait_leader(all_nodes=True)
         clients = [procs.client(f"bench-{i}-{time.monotonic_ns()}", attempt_timeout=5.0) for i in range(callers)]
         try:
-            return await load([c.put for c in clients], seconds, WARMUP), procs.how
+            nodes = {n: p.pid for n, p in procs.procs.items()}
+            return await measured_load([c.put for c in clients], seconds, nodes, this="callers"), procs.how
         finally:
             for c in clients:
                 await c.aclose()
@@ -117,7 +129,8 @@ async def run_embedded(config: str, callers: int, seconds: float, tmp: Path) -> 
         only_a = SimpleNamespace(nodes={"a": a.node})  # `Client` takes anything with a `nodes` mapping
         clients = [Client(only_a, f"bench-{i}-{time.monotonic_ns()}", attempt_timeout=5.0) for i in range(callers)]
         how = f"node a (leader) in the callers' process, b and c processes, TCP 127.0.0.1 (b, c: {procs.how})"
-        return await load([c.put for c in clients], seconds, WARMUP), how
+        others = {n: p.pid for n, p in procs.procs.items()}
+        return await measured_load([c.put for c in clients], seconds, others, this="a+callers"), how
 
 
 def run_pso(config: str, callers: int, seconds: float, tmp: Path, caller_on: str) -> tuple[RunResult, str]:
@@ -127,13 +140,15 @@ def run_pso(config: str, callers: int, seconds: float, tmp: Path, caller_on: str
         procs.start()
         leader = procs.wait_leader(all_nodes=True)
         node = leader if caller_on == "leader" else next(n for n in harness.IDS if n != leader)
-        answer = procs.peers[node].request(
-            {"cmd": "load", "callers": callers, "seconds": seconds, "warmup": WARMUP}, timeout=seconds + 60
-        )
+        pids = {(f"{n}+callers" if n == node else n): peer.proc.pid for n, peer in procs.peers.items()}
+        with CpuMeter(pids, this=None) as meter:
+            answer = procs.peers[node].request(
+                {"cmd": "load", "callers": callers, "seconds": seconds, "warmup": WARMUP}, timeout=seconds + 60
+            )
         if answer is None:
             raise RuntimeError(f"PySyncObj load on {node} did not answer; logs in {tmp}")
         how = f"callers in the {caller_on}'s process"
-        return RunResult(answer["commits"], seconds, answer["latencies_ms"], answer["errors"]), how
+        return RunResult(answer["commits"], seconds, answer["latencies_ms"], answer["errors"], cpu=meter), how
     finally:
         procs.stop()
 
@@ -156,9 +171,11 @@ def run_one(config: str, callers: int, seconds: float, caller_on: str) -> tuple[
 
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        key: spread([r[key] for r in runs]) for key in ("commits_per_s", "p50_ms", "p99_ms")
-    }
+    out: dict[str, Any] = {key: spread([r[key] for r in runs]) for key in ("commits_per_s", "p50_ms", "p99_ms")}
+    cpu = [r["cpu_us_per_commit"] for r in runs if "cpu_us_per_commit" in r]
+    if cpu:
+        out["cpu_us_per_commit"] = {name: statistics.median(c[name] for c in cpu) for name in cpu[0]}
+    return out
 
 
 def fmt_spread(s: dict[str, float], digits: int = 0) -> str:
@@ -221,6 +238,21 @@ def print_report(results: dict[str, dict[int, dict[str, Any]]], rat: list[dict[s
         hows = {res["how"] for res in by_callers.values()}
         console.print(f"  {config}: {', '.join(sorted(hows))}")
     console.print("  latency = from the call to its acknowledgement (committed and applied), per write")
+
+    cpu_table = Table(
+        title="CPU per commit, µs (user + system, medians of the runs; the whole load, warm-up included, "
+        "over the commits at the measured rate)",
+        title_justify="left",
+    )
+    for column in ("configuration", "callers", "per process", "total"):
+        cpu_table.add_column(column, justify="left" if column != "total" else "right")
+    for config, by_callers in results.items():
+        for callers, res in sorted(by_callers.items()):
+            cpu = res["summary"].get("cpu_us_per_commit")
+            if cpu:
+                parts = ", ".join(f"{name} {v:,.1f}" for name, v in cpu.items())
+                cpu_table.add_row(config, str(callers), parts, f"{sum(cpu.values()):,.1f}")
+    console.print(cpu_table)
 
     if rat:
         callers_list = sorted({r["callers"] for r in rat})
