@@ -106,10 +106,11 @@ async def run_processes(config: str, callers: int, seconds: float, tmp: Path) ->
     procs = LmteamsProcs(tmp, fsync=config == "lm-proc-sync")
     try:
         procs.start()
-        await procs.wait_leader(all_nodes=True)
+        leader = await procs.wait_leader(all_nodes=True)
         clients = [procs.client(f"bench-{i}-{time.monotonic_ns()}", attempt_timeout=5.0) for i in range(callers)]
         try:
-            nodes = {n: p.pid for n, p in procs.procs.items()}
+            followers = iter(range(1, len(procs.procs)))
+            nodes = {("leader" if n == leader else f"follower {next(followers)}"): p.pid for n, p in procs.procs.items()}
             return await measured_load([c.put for c in clients], seconds, nodes, this="callers"), procs.how
         finally:
             for c in clients:
@@ -140,7 +141,11 @@ def run_pso(config: str, callers: int, seconds: float, tmp: Path, caller_on: str
         procs.start()
         leader = procs.wait_leader(all_nodes=True)
         node = leader if caller_on == "leader" else next(n for n in harness.IDS if n != leader)
-        pids = {(f"{n}+callers" if n == node else n): peer.proc.pid for n, peer in procs.peers.items()}
+        # Named by role, not id: which node leads differs between runs.
+        others = [n for n in procs.peers if n != node]
+        pids = {f"{caller_on}+callers": procs.peers[node].proc.pid}
+        pids.update({f"{'leader' if n == leader else f'follower {k}'}": procs.peers[n].proc.pid
+                     for k, n in enumerate(others, start=1)})
         with CpuMeter(pids, this=None) as meter:
             answer = procs.peers[node].request(
                 {"cmd": "load", "callers": callers, "seconds": seconds, "warmup": WARMUP}, timeout=seconds + 60
@@ -174,7 +179,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {key: spread([r[key] for r in runs]) for key in ("commits_per_s", "p50_ms", "p99_ms")}
     cpu = [r["cpu_us_per_commit"] for r in runs if "cpu_us_per_commit" in r]
     if cpu:
-        out["cpu_us_per_commit"] = {name: statistics.median(c[name] for c in cpu) for name in cpu[0]}
+        names = dict.fromkeys(name for c in cpu for name in c)  # process names can differ between runs
+        out["cpu_us_per_commit"] = {name: statistics.median(c[name] for c in cpu if name in c) for name in names}
     return out
 
 
