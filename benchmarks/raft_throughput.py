@@ -76,6 +76,20 @@ PSO = [c for c in CONFIGS if c.startswith("pso-")]
 # -- one run of each kind ---------------------------------------------------------------------------
 
 
+def by_role(pids: dict[str, int], leader: str, callers_in: str | None = None) -> dict[str, int]:
+    """``pids`` (node id -> pid) named by role for the CPU table: which node leads differs between runs."""
+    named: dict[str, int] = {}
+    followers = 0
+    for node, pid in pids.items():
+        if node == leader:
+            name = "leader"
+        else:
+            followers += 1
+            name = f"follower {followers}"
+        named[name + ("+callers" if node == callers_in else "")] = pid
+    return named
+
+
 async def measured_load(
     puts: list[Callable[[str, Any], Any]], seconds: float, pids: dict[str, int], this: str
 ) -> RunResult:
@@ -109,8 +123,7 @@ async def run_processes(config: str, callers: int, seconds: float, tmp: Path) ->
         leader = await procs.wait_leader(all_nodes=True)
         clients = [procs.client(f"bench-{i}-{time.monotonic_ns()}", attempt_timeout=5.0) for i in range(callers)]
         try:
-            followers = iter(range(1, len(procs.procs)))
-            nodes = {("leader" if n == leader else f"follower {next(followers)}"): p.pid for n, p in procs.procs.items()}
+            nodes = by_role({n: p.pid for n, p in procs.procs.items()}, leader)
             return await measured_load([c.put for c in clients], seconds, nodes, this="callers"), procs.how
         finally:
             for c in clients:
@@ -130,7 +143,7 @@ async def run_embedded(config: str, callers: int, seconds: float, tmp: Path) -> 
         only_a = SimpleNamespace(nodes={"a": a.node})  # `Client` takes anything with a `nodes` mapping
         clients = [Client(only_a, f"bench-{i}-{time.monotonic_ns()}", attempt_timeout=5.0) for i in range(callers)]
         how = f"node a (leader) in the callers' process, b and c processes, TCP 127.0.0.1 (b, c: {procs.how})"
-        others = {n: p.pid for n, p in procs.procs.items()}
+        others = by_role({n: p.pid for n, p in procs.procs.items()}, leader="a")
         return await measured_load([c.put for c in clients], seconds, others, this="a+callers"), how
 
 
@@ -141,11 +154,7 @@ def run_pso(config: str, callers: int, seconds: float, tmp: Path, caller_on: str
         procs.start()
         leader = procs.wait_leader(all_nodes=True)
         node = leader if caller_on == "leader" else next(n for n in harness.IDS if n != leader)
-        # Named by role, not id: which node leads differs between runs.
-        others = [n for n in procs.peers if n != node]
-        pids = {f"{caller_on}+callers": procs.peers[node].proc.pid}
-        pids.update({f"{'leader' if n == leader else f'follower {k}'}": procs.peers[n].proc.pid
-                     for k, n in enumerate(others, start=1)})
+        pids = by_role({n: peer.proc.pid for n, peer in procs.peers.items()}, leader, callers_in=node)
         with CpuMeter(pids, this=None) as meter:
             answer = procs.peers[node].request(
                 {"cmd": "load", "callers": callers, "seconds": seconds, "warmup": WARMUP}, timeout=seconds + 60

@@ -238,5 +238,5 @@ def _check_entries(msg_type: MessageType, term: int, log_term: int, index: int, 
             except DecodeError as exc:
                 raise DecodeError(f"entry {e.index}: {exc}") from None
         elif e.kind is EntryKind.BATCH:
-            entry_data.unpack(e)
+            entry_data.check(e)
         prev_term = e.term

@@ -11,8 +11,9 @@ The core treats entry data as opaque bytes; the node gives it this shape:
   follower append) are paid once per batch, not per command. The commands
   are applied in order at the entry's index, each with its own result.
 
-``unpack`` is strict: the codec uses it to refuse a malformed batch from a
-peer, the node to refuse one it finds in its log.
+``unpack`` is strict, and ``check`` applies the same rules without copying
+the commands: the codec uses it to refuse a malformed batch from a peer,
+the node ``unpack`` to refuse one it finds in its log.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from .errors import DecodeError
 from .messages import Entry, EntryKind
 
-__all__ = ["STAMP", "pack", "unpack"]
+__all__ = ["STAMP", "check", "pack", "unpack"]
 
 STAMP = struct.Struct(">d")
 _U32 = struct.Struct(">I")
@@ -44,12 +45,24 @@ def pack(stamp: float, commands: Sequence[bytes]) -> tuple[EntryKind, bytes]:
 
 def unpack(entry: Entry) -> tuple[float, list[bytes]]:
     """The stamp and the commands of a NORMAL or BATCH entry; ``DecodeError`` if malformed."""
+    stamp, spans = _spans(entry)
+    data = entry.data
+    return stamp, [data[lo:hi] for lo, hi in spans]
+
+
+def check(entry: Entry) -> None:
+    """``DecodeError`` if ``unpack`` would refuse ``entry``; copies no command."""
+    _spans(entry)
+
+
+def _spans(entry: Entry) -> tuple[float, list[tuple[int, int]]]:
+    """The stamp and where each command lies in the entry's data."""
     data = entry.data
     if len(data) < STAMP.size:
         raise DecodeError(f"entry {entry.index} is too short to carry a leader stamp ({len(data)} bytes)")
     (stamp,) = STAMP.unpack_from(data)
     if entry.kind is EntryKind.NORMAL:
-        return stamp, [data[STAMP.size :]]
+        return stamp, [(STAMP.size, len(data))]
     if entry.kind is not EntryKind.BATCH:
         raise DecodeError(f"entry {entry.index} is a {entry.kind.name} entry, not a command")
     pos = STAMP.size + _U32.size
@@ -58,7 +71,7 @@ def unpack(entry: Entry) -> tuple[float, list[bytes]]:
     (count,) = _U32.unpack_from(data, STAMP.size)
     if count < 2:
         raise DecodeError(f"batch entry {entry.index} holds {count} commands; a batch holds at least 2")
-    commands: list[bytes] = []
+    spans: list[tuple[int, int]] = []
     for k in range(count):
         if pos + _U32.size > len(data):
             raise DecodeError(f"batch entry {entry.index} is truncated at the length of command {k + 1} of {count}")
@@ -68,8 +81,8 @@ def unpack(entry: Entry) -> tuple[float, list[bytes]]:
             raise DecodeError(
                 f"batch entry {entry.index}: command {k + 1} of {count} needs {size} bytes, {len(data) - pos} left"
             )
-        commands.append(data[pos : pos + size])
+        spans.append((pos, pos + size))
         pos += size
     if pos != len(data):
         raise DecodeError(f"batch entry {entry.index} has {len(data) - pos} bytes after its {count} commands")
-    return stamp, commands
+    return stamp, spans
