@@ -16,8 +16,8 @@ import time
 
 import anyio
 
-from consensus.cluster import LocalCluster
-from runtime.logging import configure as configure_logging
+from lmteams.consensus.cluster.local import LocalCluster
+from lmteams.runtime.logging import configure as configure_logging
 
 
 async def measure(transport: str, clients: int, seconds: float) -> dict[str, float]:
@@ -63,7 +63,9 @@ def main() -> None:
         return
     print(f"3-node LocalCluster on {args.transport}, {args.seconds:g}s per run")
     for r in rows:
-        print(f"  {r['clients']:>3} clients: {r['commits_per_s']:8.0f} commits/s   p50 {r['p50_ms']:.2f} ms   p99 {r['p99_ms']:.2f} ms")
+        print(
+            f"  {r['clients']:>3} clients: {r['commits_per_s']:8.0f} commits/s   p50 {r['p50_ms']:.2f} ms   p99 {r['p99_ms']:.2f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ def summary(samples: list[float]) -> dict[str, float]:
 async def lmteams_failover(
     kills: int, interval: float, tmp: Path, rng: random.Random, settle: float, wait_links: bool
 ) -> dict[str, Any]:
-    from consensus.client import ClientTimeout, CommandRejected
+    from lmteams.consensus.client.session import ClientTimeout, CommandRejected
 
     procs = LmteamsProcs(tmp, fsync=True, tick=None, log_level="info")
     records: list[tuple[float, float]] = []  # (issued, committed), in commit order
@@ -130,7 +130,10 @@ async def lmteams_failover(
                 new_leader = await procs.wait_leader()
                 sample = {"killed": leader, "new_leader": new_leader, "failover_s": round(t_commit - t_kill, 4)}
                 samples.append(sample)
-                print(f"  lmteams   kill {k + 1:2d}/{kills}: {leader} -> {new_leader}  {sample['failover_s']:.3f} s", flush=True)
+                print(
+                    f"  lmteams   kill {k + 1:2d}/{kills}: {leader} -> {new_leader}  {sample['failover_s']:.3f} s",
+                    flush=True,
+                )
                 procs.start(leader)
                 t_restart = time.monotonic()
                 await procs.wait_leader(all_nodes=True, links=wait_links)
@@ -159,7 +162,9 @@ async def lmteams_failover(
 # -- PySyncObj -------------------------------------------------------------------------------------
 
 
-def pso_failover(kills: int, interval: float, tmp: Path, rng: random.Random, config: str, settle: float) -> dict[str, Any]:
+def pso_failover(
+    kills: int, interval: float, tmp: Path, rng: random.Random, config: str, settle: float
+) -> dict[str, Any]:
     procs = PsoProcs(tmp, config)
     samples: list[dict[str, Any]] = []
 
@@ -194,7 +199,10 @@ def pso_failover(kills: int, interval: float, tmp: Path, rng: random.Random, con
             new_leader = procs.wait_leader()
             sample = {"killed": leader, "new_leader": new_leader, "failover_s": round(answer["t"] - t_kill, 4)}
             samples.append(sample)
-            print(f"  pysyncobj kill {k + 1:2d}/{kills}: {leader} -> {new_leader}  {sample['failover_s']:.3f} s", flush=True)
+            print(
+                f"  pysyncobj kill {k + 1:2d}/{kills}: {leader} -> {new_leader}  {sample['failover_s']:.3f} s",
+                flush=True,
+            )
             procs.start(leader)
     finally:
         procs.stop()
@@ -246,15 +254,20 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.02, help="seconds between new writes (default 0.02)")
     parser.add_argument("--only", default="lmteams,pysyncobj", help="systems, comma-separated (default both)")
     parser.add_argument("--pso-config", choices=["default", "fast"], default="default")
-    parser.add_argument("--settle", type=float, default=1.0, help="seconds to wait once healthy before a kill (default 1)")
-    parser.add_argument("--no-wait-links", action="store_true",
-                        help="lmteams: do not wait for every node-to-node TCP connection before a kill")
+    parser.add_argument(
+        "--settle", type=float, default=1.0, help="seconds to wait once healthy before a kill (default 1)"
+    )
+    parser.add_argument(
+        "--no-wait-links",
+        action="store_true",
+        help="lmteams: do not wait for every node-to-node TCP connection before a kill",
+    )
     parser.add_argument("--seed", type=int, default=1, help="seeds the random pause before each kill")
     parser.add_argument("--json", metavar="FILE", default=None, help="write every figure to FILE")
     parser.add_argument("--keep", action="store_true", help="keep the data directories and node logs")
     args = parser.parse_args()
 
-    from runtime.logging import configure as configure_logging
+    from lmteams.runtime.logging import configure as configure_logging
 
     configure_logging("error")
     harness.install_cleanup()
@@ -267,7 +280,9 @@ def main() -> None:
             try:
                 if system == "lmteams":
                     results.append(
-                        anyio.run(lmteams_failover, args.kills, args.interval, tmp, rng, args.settle, not args.no_wait_links)
+                        anyio.run(
+                            lmteams_failover, args.kills, args.interval, tmp, rng, args.settle, not args.no_wait_links
+                        )
                     )
                 elif system == "pysyncobj":
                     results.append(pso_failover(args.kills, args.interval, tmp, rng, args.pso_config, args.settle))
@@ -283,7 +298,9 @@ def main() -> None:
         harness.kill_all()
     print_report(results, args.kills)
     if args.json:
-        Path(args.json).write_text(json.dumps({"kills": args.kills, "interval_s": args.interval, "results": results}, indent=2))
+        Path(args.json).write_text(
+            json.dumps({"kills": args.kills, "interval_s": args.interval, "results": results}, indent=2)
+        )
         print(f"wrote {args.json}")
 
 

@@ -1,6 +1,6 @@
 """Shared parts of the benchmarks: real node processes on 127.0.0.1, and their clean-up.
 
-- `LmteamsProcs`: three ``lmteams node`` processes (``python -m runtime.cli node``), each with
+- `LmteamsProcs`: three ``lmteams node`` processes (``python -m lmteams.runtime.cli node``), each with
   its own data directory, driven from this process by `RemoteClient`s;
 - `PsoProcs`: three PySyncObj voters (``benchmarks/pysyncobj_peer.py node``) and, for
   failover, one read-only PySyncObj node as the client;
@@ -226,9 +226,7 @@ def spread(values: Sequence[float]) -> dict[str, float]:
 # -- lmteams load ---------------------------------------------------------------------------------
 
 
-async def load(
-    puts: Sequence[Callable[[str, Any], Awaitable[Any]]], seconds: float, warmup: float
-) -> RunResult:
+async def load(puts: Sequence[Callable[[str, Any], Awaitable[Any]]], seconds: float, warmup: float) -> RunResult:
     """Each of ``puts`` loops on ``put(key, 200-byte value)``, waiting for each commit; calls issued
     during the first ``warmup`` seconds, or still running after ``seconds`` more, are not counted."""
     import anyio
@@ -266,7 +264,7 @@ DEFAULT_HEARTBEAT_TICKS = 3
 def lmteams_node_defaults() -> dict[str, float]:
     """The timing `lmteams node` runs with when given no --tick-interval, read from the code."""
     try:
-        from consensus import RaftConfig
+        from lmteams.consensus import RaftConfig
 
         cfg = RaftConfig()
         lo, hi, hb = cfg.election_timeout_min, cfg.election_timeout_max, cfg.heartbeat_interval
@@ -284,7 +282,9 @@ def lmteams_node_defaults() -> dict[str, float]:
 class LmteamsProcs:
     """Three ``lmteams node`` processes on 127.0.0.1, data in ``root``; SIGKILL and restart them."""
 
-    def __init__(self, root: Path, *, fsync: bool = True, tick: float | None = None, log_level: str = "warning") -> None:
+    def __init__(
+        self, root: Path, *, fsync: bool = True, tick: float | None = None, log_level: str = "warning"
+    ) -> None:
         self.root = root
         self.fsync = fsync
         self.tick = tick
@@ -296,7 +296,7 @@ class LmteamsProcs:
         self.procs: dict[str, subprocess.Popen[Any]] = {}
         self.starts = {n: 0 for n in IDS}
         self.started_at: dict[str, float] = {}
-        self.command = [sys.executable, "-m", "runtime.cli", "node", *([] if fsync else ["--no-fsync"])]
+        self.command = [sys.executable, "-m", "lmteams.runtime.cli", "node", *([] if fsync else ["--no-fsync"])]
         self.how = "lmteams node" if fsync else "lmteams node --no-fsync"
 
     @property
@@ -403,7 +403,7 @@ class LmteamsProcs:
         return "\n".join(out)
 
     def client(self, name: str, **kwargs: Any) -> Any:
-        from consensus.remote_client import RemoteClient
+        from lmteams.consensus.client.remote import RemoteClient
 
         return RemoteClient(self.addresses, name, secret=self.secret, **kwargs)
 
@@ -432,9 +432,12 @@ class LmteamsProcs:
                         follow = [s for s in st.values() if s is not None and s.leader_id == top.node_id]
                         if not all_nodes and len(follow) >= 2:
                             return str(top.node_id)
-                        if all_nodes and len(follow) == len(IDS) and all(
-                            s.applied_index >= top.commit_index - 64 for s in follow
-                        ) and (not links or self.links_up()):
+                        if (
+                            all_nodes
+                            and len(follow) == len(IDS)
+                            and all(s.applied_index >= top.commit_index - 64 for s in follow)
+                            and (not links or self.links_up())
+                        ):
                             return str(top.node_id)
                     await anyio.sleep(0.05)
         raise RuntimeError(f"no leader within {timeout}s\n{self.logs()}")
@@ -442,7 +445,7 @@ class LmteamsProcs:
 
 def parse_node_args(argv: Sequence[str]) -> argparse.Namespace:
     """``argv`` parsed by ``lmteams node``'s own argument parser."""
-    from runtime.cli import node as node_cli
+    from lmteams.runtime.cli import node as node_cli
 
     parser = argparse.ArgumentParser(prog="lmteams node")
     node_cli._add_arguments(parser)  # noqa: SLF001
@@ -452,7 +455,7 @@ def parse_node_args(argv: Sequence[str]) -> argparse.Namespace:
 def build_node_config(args: argparse.Namespace, **update: Any) -> Any:
     """The `NodeConfig` ``lmteams node`` builds from ``args`` (its `build_config`), with ``update``
     applied (e.g. ``fsync=False``)."""
-    from runtime.cli import node as node_cli
+    from lmteams.runtime.cli import node as node_cli
 
     return node_cli.build_config(args).model_copy(update=update)
 
@@ -461,7 +464,7 @@ def eager_raft_config() -> Any:
     """The default `RaftConfig` with the election timeout drawn from ``[min // 2, min)`` ticks instead
     of ``[min, max)``: a node with it, started before nodes with the defaults and the same tick,
     times out before any of them, so it is (nearly always) the first leader. Heartbeats unchanged."""
-    from consensus import RaftConfig
+    from lmteams.consensus import RaftConfig
 
     default = RaftConfig()
     low = max(default.heartbeat_interval + 1, default.election_timeout_min // 2)
@@ -480,7 +483,7 @@ async def lmteams_with_local_leader(
     is caught up. ``local`` gets `eager_raft_config` and starts first; should another node lead all
     the same, the whole cluster is torn down and started afresh (``on_retry(attempt, leader)``),
     at most ``attempts`` times. The processes are stopped and ``local`` closed on the way out."""
-    from consensus.process import NodeProcess
+    from lmteams.consensus.cluster.process import NodeProcess
 
     others = [n for n in IDS if n != local]
     leaders: list[str] = []

@@ -29,8 +29,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import anyio
 
@@ -40,8 +41,8 @@ from harness import PAYLOAD, load  # noqa: E402
 
 
 async def _cluster_load(callers: int, seconds: float, storage_kind: str, tmp: Path) -> Any:
-    from consensus.cluster import LocalCluster
-    from consensus.file_storage import FileStorage
+    from lmteams.consensus.cluster.local import LocalCluster
+    from lmteams.consensus.node.file_storage import FileStorage
 
     storage: Callable[[str], Any] | None = None
     if storage_kind != "mem":
@@ -63,7 +64,9 @@ def profile_cluster(args: argparse.Namespace) -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     s = result.summary()
-    print(f"{args.callers} callers, {args.storage}: {s['commits_per_s']:,.0f} commits/s under cProfile, p50 {s['p50_ms']} ms")
+    print(
+        f"{args.callers} callers, {args.storage}: {s['commits_per_s']:,.0f} commits/s under cProfile, p50 {s['p50_ms']} ms"
+    )
     if args.out:
         profiler.dump_stats(args.out)
         print(f"wrote {args.out}")
@@ -91,7 +94,7 @@ def profile_procs(args: argparse.Namespace) -> None:
     base = procs.command
     try:
         for node in harness.IDS:
-            # cProfile in front of the node's own command line (``-m runtime.cli node`` or the harness script).
+            # cProfile in front of the node's own command line (``-m lmteams.runtime.cli node`` or the harness script).
             rest = base[1:]
             target = ["-m", *rest[1:]] if rest[0] == "-m" else rest
             procs.command = [sys.executable, "-m", "cProfile", "-o", str(tmp / f"{node}.prof"), *target]
@@ -105,8 +108,10 @@ def profile_procs(args: argparse.Namespace) -> None:
     finally:
         procs.stop()
     s = result.summary()
-    print(f"{args.callers} callers, fsync {'off' if args.no_fsync else 'on'}: {s['commits_per_s']:,.0f} commits/s"
-          f" with the nodes under cProfile, p50 {s['p50_ms']} ms; leader {leader}")
+    print(
+        f"{args.callers} callers, fsync {'off' if args.no_fsync else 'on'}: {s['commits_per_s']:,.0f} commits/s"
+        f" with the nodes under cProfile, p50 {s['p50_ms']} ms; leader {leader}"
+    )
     path = tmp / f"{leader}.prof"
     if not path.exists():
         print(f"no profile from the leader at {path}; node logs:\n{procs.logs()}")
@@ -119,15 +124,18 @@ def profile_procs(args: argparse.Namespace) -> None:
 
 
 def time_apply(args: argparse.Namespace) -> None:
-    from consensus.world import Proposal, Put, WorldState, encode_proposal
+    from lmteams.consensus.world import Proposal, Put, WorldState, encode_proposal
 
     def entries(clients: int) -> list[bytes]:
         out = []
         for seq in range(1, args.n // clients + 1):
             for c in range(clients):
                 p = Proposal(
-                    client_id=f"bench-{c}", seq=seq, command=Put(key=f"bench-{c}-{seq % 16}", value=PAYLOAD),
-                    stamp=0.0, ack_below=seq,
+                    client_id=f"bench-{c}",
+                    seq=seq,
+                    command=Put(key=f"bench-{c}-{seq % 16}", value=PAYLOAD),
+                    stamp=0.0,
+                    ack_below=seq,
                 )
                 out.append(encode_proposal(p))
         return out
@@ -140,8 +148,10 @@ def time_apply(args: argparse.Namespace) -> None:
         for i, d in enumerate(data):
             machine.apply(d, 1000.0 + i)
         rounds.append(1e6 * (time.perf_counter() - t0) / len(data))
-    print(f"WorldState.apply of a 200-byte Put: best {min(rounds):.2f} us, median {statistics.median(rounds):.2f} us"
-          f" per entry ({len(data)} entries, {args.repeats} rounds: {', '.join(f'{r:.2f}' for r in rounds)})")
+    print(
+        f"WorldState.apply of a 200-byte Put: best {min(rounds):.2f} us, median {statistics.median(rounds):.2f} us"
+        f" per entry ({len(data)} entries, {args.repeats} rounds: {', '.join(f'{r:.2f}' for r in rounds)})"
+    )
 
 
 def main() -> None:
@@ -166,7 +176,7 @@ def main() -> None:
     a.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
-    from runtime.logging import configure as configure_logging
+    from lmteams.runtime.logging import configure as configure_logging
 
     configure_logging("error")
     if args.what == "cluster":

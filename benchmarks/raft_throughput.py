@@ -45,9 +45,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import anyio
 
@@ -101,8 +102,8 @@ async def measured_load(
 
 
 async def run_in_process(config: str, callers: int, seconds: float, tmp: Path) -> RunResult:
-    from consensus.cluster import LocalCluster
-    from consensus.file_storage import FileStorage
+    from lmteams.consensus.cluster.local import LocalCluster
+    from lmteams.consensus.node.file_storage import FileStorage
 
     storage: Callable[[str], Any] | None
     if config == "lm-mem":
@@ -133,7 +134,7 @@ async def run_processes(config: str, callers: int, seconds: float, tmp: Path) ->
 
 
 async def run_embedded(config: str, callers: int, seconds: float, tmp: Path) -> tuple[RunResult, str]:
-    from consensus.client import Client
+    from lmteams.consensus.client.session import Client
 
     def on_retry(attempt: int, leader: str) -> None:
         print(f"  {config}: {leader} led, not a (attempt {attempt}); starting the cluster afresh", file=sys.stderr)
@@ -225,7 +226,9 @@ def ratios(results: dict[str, dict[int, dict[str, Any]]]) -> list[dict[str, Any]
     return out
 
 
-def print_report(results: dict[str, dict[int, dict[str, Any]]], rat: list[dict[str, Any]], meta: dict[str, Any]) -> None:
+def print_report(
+    results: dict[str, dict[int, dict[str, Any]]], rat: list[dict[str, Any]], meta: dict[str, Any]
+) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -246,7 +249,12 @@ def print_report(results: dict[str, dict[int, dict[str, Any]]], rat: list[dict[s
         for callers, res in sorted(by_callers.items()):
             s = res["summary"]
             table.add_row(
-                config, str(callers), str(len(res["runs"])), fmt_spread(s["commits_per_s"]), fmt_ms(s["p50_ms"]), fmt_ms(s["p99_ms"])
+                config,
+                str(callers),
+                str(len(res["runs"])),
+                fmt_spread(s["commits_per_s"]),
+                fmt_ms(s["p50_ms"]),
+                fmt_ms(s["p99_ms"]),
             )
     console.print(table)
     for config, by_callers in results.items():
@@ -271,7 +279,10 @@ def print_report(results: dict[str, dict[int, dict[str, Any]]], rat: list[dict[s
 
     if rat:
         callers_list = sorted({r["callers"] for r in rat})
-        t2 = Table(title="lmteams / PySyncObj commits/s (medians), same number of callers; >1: lmteams commits more", title_justify="left")
+        t2 = Table(
+            title="lmteams / PySyncObj commits/s (medians), same number of callers; >1: lmteams commits more",
+            title_justify="left",
+        )
         t2.add_column("lmteams configuration")
         for pso in PSO:
             for c in callers_list:
@@ -302,12 +313,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs per configuration (default 3)")
     parser.add_argument("--clients", default="1,64", help="caller counts, comma-separated (default 1,64)")
     parser.add_argument("--only", default=None, help=f"configurations, comma-separated, of: {', '.join(CONFIGS)}")
-    parser.add_argument("--pso-caller", choices=["leader", "follower"], default="leader",
-                        help="where PySyncObj's callers run (default: in the leader's process)")
+    parser.add_argument(
+        "--pso-caller",
+        choices=["leader", "follower"],
+        default="leader",
+        help="where PySyncObj's callers run (default: in the leader's process)",
+    )
     parser.add_argument("--json", metavar="FILE", default=None, help="write every figure to FILE")
     args = parser.parse_args()
 
-    from runtime.logging import configure as configure_logging
+    from lmteams.runtime.logging import configure as configure_logging
 
     configure_logging("error")
     harness.install_cleanup()
@@ -336,7 +351,8 @@ def main() -> None:
                     print(
                         f"[{rep + 1}/{args.repeats}] {config:15s} {callers:3d} callers: "
                         f"{summary['commits_per_s']:9,.0f} commits/s  p50 {summary['p50_ms']:8.2f} ms  "
-                        f"p99 {summary['p99_ms']:8.2f} ms" + (f"  errors {summary['errors']}" if summary["errors"] else ""),
+                        f"p99 {summary['p99_ms']:8.2f} ms"
+                        + (f"  errors {summary['errors']}" if summary["errors"] else ""),
                         flush=True,
                     )
     except KeyboardInterrupt:

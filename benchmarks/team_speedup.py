@@ -21,24 +21,30 @@ import anyio
 from rich.console import Console
 from rich.table import Table
 
-from runtime.graph import TaskGraph
-from runtime.logging import configure
-from runtime.models import SimulatedModel
-from runtime.report import RunReport
-from runtime.settings import TeamSettings
-from runtime.suites import coding_suite, make_responder
-from runtime.team import Team
+from lmteams.runtime.graph import TaskGraph
+from lmteams.runtime.logging import configure
+from lmteams.runtime.models import SimulatedModel
+from lmteams.runtime.report import RunReport
+from lmteams.runtime.settings import TeamSettings
+from lmteams.runtime.suites import coding_suite, make_responder
+from lmteams.runtime.team import Team
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from runtime.cli.demo import DEMO_LATENCY  # noqa: E402
+from lmteams.runtime.cli.demo import DEMO_LATENCY  # noqa: E402
 
 
-async def run_once(graph: TaskGraph, suite, topology: str, agents: int, seed: int, bug_rate: float, fail_rate: float) -> RunReport:  # type: ignore[no-untyped-def]
+async def run_once(
+    graph: TaskGraph, suite, topology: str, agents: int, seed: int, bug_rate: float, fail_rate: float
+) -> RunReport:  # type: ignore[no-untyped-def]
     model = SimulatedModel(
-        seed=seed, latency=DEMO_LATENCY, fail_rate=fail_rate, responder=make_responder(suite, bug_rate=bug_rate, seed=seed)
+        seed=seed,
+        latency=DEMO_LATENCY,
+        fail_rate=fail_rate,
+        responder=make_responder(suite, bug_rate=bug_rate, seed=seed),
     )
-    async with Team(size=agents, model=model, topology=topology, seed=seed, runs_dir=None,
-                    settings=TeamSettings(lease_s=30.0)) as team:
+    async with Team(
+        size=agents, model=model, topology=topology, seed=seed, runs_dir=None, settings=TeamSettings(lease_s=30.0)
+    ) as team:
         return await team.run(graph, timeout=600)
 
 
@@ -50,19 +56,31 @@ async def sweep(args: argparse.Namespace, console: Console) -> list[dict]:
     rows = []
     for topology in args.topologies:
         for n in args.agents:
-            report = single if n == 1 else await run_once(graph, suite, topology, n, args.seed, args.bug_rate, args.fail_rate)
+            report = (
+                single
+                if n == 1
+                else await run_once(graph, suite, topology, n, args.seed, args.bug_rate, args.fail_rate)
+            )
             report = report.with_baseline(single)
             row = {
-                "topology": topology, "agents": n, "status": report.status.value, "wall_s": report.wall_s,
-                "speedup": report.speedup, "amdahl_bound": report.graph.amdahl_bound,
+                "topology": topology,
+                "agents": n,
+                "status": report.status.value,
+                "wall_s": report.wall_s,
+                "speedup": report.speedup,
+                "amdahl_bound": report.graph.amdahl_bound,
                 "schedule_bound": report.graph.schedule_bound,
                 "of_schedule_bound": report.speedup / report.graph.schedule_bound,  # type: ignore[operator]
-                "tokens": report.tokens, "messages": sum(report.messages.values()),
-                "conflicts": sum(report.conflicts_rejected.values()), "model_calls": report.model_calls,
+                "tokens": report.tokens,
+                "messages": sum(report.messages.values()),
+                "conflicts": sum(report.conflicts_rejected.values()),
+                "model_calls": report.model_calls,
             }
             rows.append(row)
-            console.print(f"{topology:>13} n={n}: {report.wall_s:.2f} s, speedup {report.speedup:.2f}x"
-                          f" ({row['of_schedule_bound']:.0%} of the schedule bound)")
+            console.print(
+                f"{topology:>13} n={n}: {report.wall_s:.2f} s, speedup {report.speedup:.2f}x"
+                f" ({row['of_schedule_bound']:.0%} of the schedule bound)"
+            )
     return rows
 
 
@@ -80,12 +98,30 @@ def main() -> int:
     console = Console()
     rows = anyio.run(sweep, args, console)
     table = Table(title="speedup on the bundled coding graph (simulated model)")
-    for col in ("topology", "agents", "speedup", "Amdahl bound", "schedule bound", "of bound", "tokens", "messages", "conflicts"):
+    for col in (
+        "topology",
+        "agents",
+        "speedup",
+        "Amdahl bound",
+        "schedule bound",
+        "of bound",
+        "tokens",
+        "messages",
+        "conflicts",
+    ):
         table.add_column(col, justify="right")
     for r in rows:
-        table.add_row(r["topology"], str(r["agents"]), f"{r['speedup']:.2f}", f"{r['amdahl_bound']:.2f}",
-                      f"{r['schedule_bound']:.2f}", f"{r['of_schedule_bound']:.0%}", f"{r['tokens']:,}",
-                      str(r["messages"]), str(r["conflicts"]))
+        table.add_row(
+            r["topology"],
+            str(r["agents"]),
+            f"{r['speedup']:.2f}",
+            f"{r['amdahl_bound']:.2f}",
+            f"{r['schedule_bound']:.2f}",
+            f"{r['of_schedule_bound']:.0%}",
+            f"{r['tokens']:,}",
+            str(r["messages"]),
+            str(r["conflicts"]),
+        )
     console.print(table)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))

@@ -1,30 +1,43 @@
-"""Raft consensus for lmteams: a pure, deterministic core and what drives it.
+"""Raft consensus for lmteams, in layers (each folder imports only those above it):
 
-- ``RaftCore`` (``raft.py``): the protocol, with no I/O, clock or asyncio.
-- ``Ready`` (``ready.py``): the work the caller does after each input.
-- ``Storage`` / ``MemoryStorage`` (``storage.py``): the durable log (and the
-  snapshot it is compacted behind) the core reads; ``FileStorage``
-  (``file_storage.py``) keeps them on disk with checksums and fsync.
-- ``Membership`` / ``ConfChange`` (``membership.py``): configurations of voters
-  and learners, and the single-server changes between them.
-- ``encode`` / ``decode`` (``codec.py``): messages to and from bytes.
-- ``consensus.testing``: the seeded simulator, invariant checks and the
-  linearizability checker, for this library and for your own state machines.
-- Clients (``client.py``): ``SessionClient`` holds the leader-finding, retry and
-  ``(client_id, seq)`` session logic; ``Client`` calls an in-process
-  ``LocalCluster``, ``RemoteClient`` (``remote_client.py``) calls node processes
-  over TCP with the client protocol (``client_protocol.py``), which
-  ``ClientServer`` (``client_server.py``) answers.
-- ``NodeProcess`` / ``NodeConfig`` (``process.py``): one node of a multi-process
-  cluster (RaftNode + FileStorage + WorldState + TcpTransport), as ``lmteams node`` runs it.
+- ``core/``: the pure protocol, ``RaftCore`` (``raft.py``) with ``Ready``, the
+  log, progress, quorum arithmetic, ReadIndex, membership, ``RaftConfig`` and the
+  ``Storage`` protocol with ``MemoryStorage``. No I/O, clock or asyncio.
+- ``node/``: ``RaftNode``, the async driver of one core over a transport, a
+  storage and a state machine; ``FileStorage`` (checksums, fsync, group commit);
+  the message codec and the entry data format.
+- ``client/``: ``SessionClient`` (leader finding, retries, ``(client_id, seq)``
+  sessions) for any state machine; ``Client`` in process, ``RemoteClient`` over
+  TCP with the client protocol that ``ClientServer`` answers.
+- ``world/``: ``WorldState``, the team's replicated state machine.
+- ``cluster/``: ``LocalCluster`` (N nodes in one process) and ``NodeProcess``
+  (one node of a multi-process cluster, as ``lmteams node`` runs it).
+- ``testing/``: the seeded simulator, invariant checks and the linearizability
+  checker, for this library and for your own state machines.
 """
 
-from .client import Client, ClientTimeout, CommandRejected, NodeUnreachable, SessionClient
-from .client_protocol import NodeStatus, ServerError
-from .client_server import ClientServer
-from .codec import decode, encode
-from .config import RaftConfig
-from .errors import (
+from lmteams.consensus.client.protocol import NodeStatus, ServerError
+from lmteams.consensus.client.remote import RemoteClient
+from lmteams.consensus.client.server import ClientServer
+from lmteams.consensus.client.session import Client, ClientTimeout, CommandRejected, NodeUnreachable, SessionClient
+from lmteams.consensus.cluster.local import LocalCluster
+from lmteams.consensus.cluster.process import NodeConfig, NodeConfigError, NodeProcess
+from lmteams.consensus.core.config import RaftConfig
+from lmteams.consensus.core.membership import ConfChange, ConfChangeOp, Membership
+from lmteams.consensus.core.messages import (
+    Entry,
+    EntryKind,
+    HardState,
+    Message,
+    MessageType,
+    NodeId,
+    Snapshot,
+    SnapshotMeta,
+)
+from lmteams.consensus.core.raft import RaftCore
+from lmteams.consensus.core.ready import Ready, Role, SoftState
+from lmteams.consensus.core.storage import MemoryStorage, Storage
+from lmteams.consensus.errors import (
     CompactedError,
     ConfChangeInProgress,
     ConfChangeRejected,
@@ -37,14 +50,15 @@ from .errors import (
     ProposalOutcomeUnknown,
     StorageError,
 )
-from .file_storage import CorruptHardStateError, CorruptLogError, CorruptSnapshotError, FileStorage
-from .membership import ConfChange, ConfChangeOp, Membership
-from .messages import Entry, EntryKind, HardState, Message, MessageType, NodeId, Snapshot, SnapshotMeta
-from .process import NodeConfig, NodeConfigError, NodeProcess
-from .raft import RaftCore
-from .ready import Ready, Role, SoftState
-from .remote_client import RemoteClient
-from .storage import MemoryStorage, Storage
+from lmteams.consensus.node.codec import decode, encode
+from lmteams.consensus.node.file_storage import (
+    CorruptHardStateError,
+    CorruptLogError,
+    CorruptSnapshotError,
+    FileStorage,
+)
+from lmteams.consensus.node.raft_node import RaftNode
+from lmteams.consensus.world import WorldState
 
 __all__ = [
     "Client",
@@ -67,6 +81,7 @@ __all__ = [
     "FileStorage",
     "HardState",
     "InvalidConfChange",
+    "LocalCluster",
     "Membership",
     "MemoryStorage",
     "Message",
@@ -82,6 +97,7 @@ __all__ = [
     "ProposalOutcomeUnknown",
     "RaftConfig",
     "RaftCore",
+    "RaftNode",
     "Ready",
     "RemoteClient",
     "Role",
@@ -91,6 +107,7 @@ __all__ = [
     "SnapshotMeta",
     "SoftState",
     "Storage",
+    "WorldState",
     "StorageError",
     "decode",
     "encode",

@@ -13,13 +13,13 @@ import sys
 
 import anyio
 
-from runtime.agent import Agent
-from runtime.graph import Task, TaskGraph
-from runtime.logging import configure
-from runtime.models import Latency, SimulatedModel
-from runtime.models.base import Message
-from runtime.suites import FileReply, coding_suite, make_responder
-from runtime.team import Team
+from lmteams.runtime.agent import Agent
+from lmteams.runtime.graph import Task, TaskGraph
+from lmteams.runtime.logging import configure
+from lmteams.runtime.models import Latency, SimulatedModel
+from lmteams.runtime.models.base import Message
+from lmteams.runtime.suites import FileReply, coding_suite, make_responder
+from lmteams.runtime.team import Team
 
 STYLE = "House style: every module starts with a docstring; no prints; pure functions."
 
@@ -49,8 +49,10 @@ async def main(agents: int = 3) -> int:
     model = SimulatedModel(seed=7, latency=Latency(median_s=0.02), responder=make_responder(suite, seed=7))
     async with Team(size=agents, model=model, agent_class=CarefulAgent, seed=7, runs_dir=None) as team:
         report = await team.run(graph, timeout=120)
-    print(f"{report.status.value}: {report.tasks_done}/{report.tasks_total} tasks, "
-          f"{CarefulAgent.checked} replies checked by CarefulAgent, {report.tests_passed} tests passed")
+    print(
+        f"{report.status.value}: {report.tasks_done}/{report.tasks_total} tasks, "
+        f"{CarefulAgent.checked} replies checked by CarefulAgent, {report.tests_passed} tests passed"
+    )
     return 0 if report.status.value == "completed" else 1
 
 

@@ -15,13 +15,13 @@ from typing import Any
 
 import anyio
 
-from consensus.world import Custom, CustomContext, Get, WorldState, reject
-from runtime.agent import Agent, Outcome
-from runtime.graph import TaskGraph
-from runtime.logging import configure
-from runtime.models import Latency, SimulatedModel
-from runtime.suites import coding_suite, make_responder
-from runtime.team import Team
+from lmteams.consensus.world import Custom, CustomContext, Get, WorldState, reject
+from lmteams.runtime.agent import Agent, Outcome
+from lmteams.runtime.graph import TaskGraph
+from lmteams.runtime.logging import configure
+from lmteams.runtime.models import Latency, SimulatedModel
+from lmteams.runtime.suites import coding_suite, make_responder
+from lmteams.runtime.team import Team
 
 
 def journal(world: CustomContext, args: Any) -> Any:
@@ -51,7 +51,9 @@ async def main(agents: int = 3) -> int:
     suite = coding_suite()
     graph = TaskGraph.from_file(suite.graph_path)
     model = SimulatedModel(seed=3, latency=Latency(median_s=0.02), responder=make_responder(suite, seed=3))
-    async with Team(size=agents, model=model, agent_class=JournallingAgent, world=make_world, seed=3, runs_dir=None) as team:
+    async with Team(
+        size=agents, model=model, agent_class=JournallingAgent, world=make_world, seed=3, runs_dir=None
+    ) as team:
         report = await team.run(graph, timeout=120)
         entries = (await team.cluster.client().query(Get(key="journal"))).value  # type: ignore[union-attr]
         with anyio.move_on_after(5):  # followers apply a heartbeat or so after the leader
@@ -59,8 +61,10 @@ async def main(agents: int = 3) -> int:
                 await anyio.sleep(0.01)
         replicas = {n: m.kv.get("journal") for n, m in team.cluster.machines.items()}  # type: ignore[union-attr]
     same = all(v == entries for v in replicas.values())
-    print(f"{report.status.value}: {len(entries)} journal entries for {report.tasks_total} tasks;"
-          f" identical on all {len(replicas)} replicas: {same}")
+    print(
+        f"{report.status.value}: {len(entries)} journal entries for {report.tasks_total} tasks;"
+        f" identical on all {len(replicas)} replicas: {same}"
+    )
     for e in entries[:3]:
         print(f"  {e['task']:<12} by {e['agent']} at committed time {e['at']:.3f}")
     return 0 if report.status.value == "completed" and len(entries) == report.tasks_total and same else 1

@@ -19,11 +19,11 @@ import os
 import signal
 import sys
 
-from runtime.graph import TaskGraph
-from runtime.logging import configure
-from runtime.models import Latency, SimulatedModel
-from runtime.suites import coding_suite, make_responder
-from runtime.team import Team
+from lmteams.runtime.graph import TaskGraph
+from lmteams.runtime.logging import configure
+from lmteams.runtime.models import Latency, SimulatedModel
+from lmteams.runtime.suites import coding_suite, make_responder
+from lmteams.runtime.team import Team
 
 SHOWN = {"run_start", "claim", "complete", "conflict", "retry", "breaker", "leader_change", "run_end"}
 

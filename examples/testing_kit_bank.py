@@ -12,7 +12,15 @@ import random
 import sys
 from typing import Any
 
-from consensus.testing import UNKNOWN, Model, NemesisConfig, Operation, Simulation, check_linearizable, run_with_nemesis
+from lmteams.consensus.testing import (
+    UNKNOWN,
+    Model,
+    NemesisConfig,
+    Operation,
+    Simulation,
+    check_linearizable,
+    run_with_nemesis,
+)
 
 
 class Bank:

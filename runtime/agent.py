@@ -22,14 +22,14 @@ asked) or ``check_reply`` (what a reply must satisfy) to make a custom one.
 from __future__ import annotations
 
 import time
-from enum import StrEnum
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from typing import Any
 
 import anyio
 import structlog
 
-from consensus.world import (
+from lmteams.consensus.world import (
     AcquireLock,
     Applied,
     Cas,
@@ -40,17 +40,16 @@ from consensus.world import (
     ReleaseLock,
     ReleaseTask,
 )
-
-from .errors import BudgetExceeded, ModelError
-from .graph import Task
-from .messaging import Mailbox, MessageKind
-from .models.base import Completion, Message, Model
-from .report import RunStatus
-from .resilience import complete_structured
-from .run_state import RunContext
-from .suites import TASK_ID_PREFIX, TESTS_FAILED_MARKER, FileReply
-from .testrunner import run_tests
-from .workspace import StaleToken
+from lmteams.runtime.errors import BudgetExceeded, ModelError
+from lmteams.runtime.graph import Task
+from lmteams.runtime.messaging import Mailbox, MessageKind
+from lmteams.runtime.models.base import Completion, Message, Model
+from lmteams.runtime.report import RunStatus
+from lmteams.runtime.resilience import complete_structured
+from lmteams.runtime.run_state import RunContext
+from lmteams.runtime.suites import TASK_ID_PREFIX, TESTS_FAILED_MARKER, FileReply
+from lmteams.runtime.testrunner import run_tests
+from lmteams.runtime.workspace import StaleToken
 
 log = structlog.get_logger(__name__)
 
@@ -139,12 +138,16 @@ class Agent:
             await self._write_and_verify(task, conversation, reply, tokens)
             await self._complete(task, started, backup)
             claimed = False
-            ctx.events.emit("complete", task=task_id, agent=self.id, backup=backup, s=round(time.monotonic() - started, 4))
+            ctx.events.emit(
+                "complete", task=task_id, agent=self.id, backup=backup, s=round(time.monotonic() - started, 4)
+            )
             await self.notify(MessageKind.DONE, task_id)
             return Outcome.DONE
         except _Lost as lost:
             ctx.metrics.conflicts[lost.reason] += 1
-            ctx.events.emit("conflict", task=task_id, agent=self.id, reason=lost.reason, detail=lost.detail, backup=backup)
+            ctx.events.emit(
+                "conflict", task=task_id, agent=self.id, reason=lost.reason, detail=lost.detail, backup=backup
+            )
             return Outcome.LOST
         except BudgetExceeded as exc:
             ctx.end(RunStatus.BUDGET_EXCEEDED, str(exc))
@@ -169,7 +172,9 @@ class Agent:
 
     async def _claim(self, task: Task, *, preempt: bool) -> None:
         result = await self.client.submit(
-            ClaimTask(task=self.ctx.task_key(task.id), agent=self.id, lease_s=self.ctx.settings.lease_s, preempt=preempt)
+            ClaimTask(
+                task=self.ctx.task_key(task.id), agent=self.id, lease_s=self.ctx.settings.lease_s, preempt=preempt
+            )
         )
         if isinstance(result, Rejected):
             raise _Lost(result.reason.value, result.detail)
@@ -225,7 +230,11 @@ class Agent:
 
         try:
             reply, _ = await complete_structured(
-                call, conversation, FileReply, max_repairs=ctx.settings.parse_repairs, on_event=ctx.events.sink(agent=self.id)
+                call,
+                conversation,
+                FileReply,
+                max_repairs=ctx.settings.parse_repairs,
+                on_event=ctx.events.sink(agent=self.id),
             )
             return reply
         except ModelError as exc:
@@ -291,7 +300,9 @@ class Agent:
             while True:
                 failed = (await self.client.query(Get(key=ctx.failed_key))).value or {}
                 new = {**failed, task_id: error[:500]}
-                if isinstance(await self.client.submit(Cas(key=ctx.failed_key, expected=failed or None, new=new)), Applied):
+                if isinstance(
+                    await self.client.submit(Cas(key=ctx.failed_key, expected=failed or None, new=new)), Applied
+                ):
                     break
             ctx.events.emit("task_failed", task=task_id, agent=self.id, error=error)
 

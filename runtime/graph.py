@@ -28,7 +28,7 @@ from typing import Any, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from runtime.errors import TaskGraphError
+from lmteams.runtime.errors import TaskGraphError
 
 __all__ = ["Schedule", "ScheduleBound", "Task", "TaskGraph"]
 
@@ -225,9 +225,7 @@ class TaskGraph(BaseModel):
         kind = _SUFFIXES.get(path.suffix.lower())
         if kind is None:
             shown = f"extension {path.suffix!r}" if path.suffix else "no extension"
-            raise TaskGraphError(
-                f"task graph file '{path}' has {shown}: use .json, .yaml or .yml"
-            )
+            raise TaskGraphError(f"task graph file '{path}' has {shown}: use .json, .yaml or .yml")
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -288,9 +286,7 @@ class TaskGraph(BaseModel):
         done_set = set(done)
         unknown = sorted(done_set - self._a.index.keys())
         if unknown:
-            raise TaskGraphError(
-                f"ready(): {', '.join(repr(u) for u in unknown)} not a task in graph '{self.name}'"
-            )
+            raise TaskGraphError(f"ready(): {', '.join(repr(u) for u in unknown)} not a task in graph '{self.name}'")
         return [t.id for t in self.tasks if t.id not in done_set and all(d in done_set for d in t.dependencies)]
 
     # -- analysis -------------------------------------------------------------------

@@ -17,7 +17,7 @@ import anyio
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from transports import Transport, TransportError
+from lmteams.transports import Transport, TransportError
 
 log = structlog.get_logger(__name__)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from .graph import TaskGraph
+from lmteams.runtime.graph import TaskGraph
 
 
 class PlanRow(BaseModel):

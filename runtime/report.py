@@ -88,7 +88,10 @@ class RunReport(BaseModel):
     def with_baseline(self, single: RunReport) -> RunReport:
         """This report with ``speedup`` against ``single``, a one-agent run of the same graph."""
         return self.model_copy(
-            update={"speedup": single.wall_s / self.wall_s if self.wall_s > 0 else None, "baseline_wall_s": single.wall_s}
+            update={
+                "speedup": single.wall_s / self.wall_s if self.wall_s > 0 else None,
+                "baseline_wall_s": single.wall_s,
+            }
         )
 
     @property

@@ -15,13 +15,12 @@ from typing import Any
 
 import anyio
 
-from consensus.world import Applied, Get, ListTasks, TaskStatus, TaskView
-
-from .events import RunEvents
-from .graph import TaskGraph
-from .report import RunStatus
-from .settings import TeamSettings
-from .workspace import Workspace
+from lmteams.consensus.world import Applied, Get, ListTasks, TaskStatus, TaskView
+from lmteams.runtime.events import RunEvents
+from lmteams.runtime.graph import TaskGraph
+from lmteams.runtime.report import RunStatus
+from lmteams.runtime.settings import TeamSettings
+from lmteams.runtime.workspace import Workspace
 
 
 @dataclass(slots=True)
@@ -75,9 +74,7 @@ class CommittedView:
             return False
         if view is None or view.claimable:
             return True
-        return (
-            view.status is TaskStatus.CLAIMED and view.lease_until is not None and view.lease_until <= self.read_at
-        )
+        return view.status is TaskStatus.CLAIMED and view.lease_until is not None and view.lease_until <= self.read_at
 
     def ready(self) -> list[str]:
         """Tasks whose dependencies are committed done and that nobody holds, by priority."""
@@ -161,9 +158,7 @@ class RunContext:
     async def read_view(self, client: Any, *, assignments: bool = False) -> CommittedView:
         prefix = f"{self.run_id}/task/"
         listed = _value(await client.query(ListTasks()))
-        tasks = {
-            v["task"][len(prefix) :]: TaskView.model_validate(v) for v in listed if v["task"].startswith(prefix)
-        }
+        tasks = {v["task"][len(prefix) :]: TaskView.model_validate(v) for v in listed if v["task"].startswith(prefix)}
         failed = _value(await client.query(Get(key=self.failed_key))) or {}
         assigned = (_value(await client.query(Get(key=self.assignments_key))) or {}) if assignments else {}
         return CommittedView(self.graph, tasks, dict(failed), dict(assigned), time.time())

@@ -30,22 +30,21 @@ from typing import Any, Literal
 import anyio
 import structlog
 
-from consensus import ConsensusError, RaftConfig
-from consensus.cluster import LocalCluster
-from consensus.state_machine import ReplicatedStateMachine
-from transports import MemoryNetwork, TcpTransport, Transport
-
-from .agent import Agent
-from .events import EventHub, RunEvents
-from .graph import TaskGraph
-from .messaging import Mailbox
-from .models.base import Model
-from .report import GraphFigures, RunReport, RunStatus
-from .resilience import Budget, CircuitBreaker, ResilientModel, Retry
-from .run_state import RunContext
-from .settings import TeamSettings
-from .topologies import Topology, run_decentralized, run_orchestrator, run_preassigned, run_worker
-from .workspace import Workspace
+from lmteams.consensus import ConsensusError, RaftConfig
+from lmteams.consensus.cluster.local import LocalCluster
+from lmteams.consensus.node.state_machine import ReplicatedStateMachine
+from lmteams.runtime.agent import Agent
+from lmteams.runtime.events import EventHub, RunEvents
+from lmteams.runtime.graph import TaskGraph
+from lmteams.runtime.messaging import Mailbox
+from lmteams.runtime.models.base import Model
+from lmteams.runtime.report import GraphFigures, RunReport, RunStatus
+from lmteams.runtime.resilience import Budget, CircuitBreaker, ResilientModel, Retry
+from lmteams.runtime.run_state import RunContext
+from lmteams.runtime.settings import TeamSettings
+from lmteams.runtime.topologies import Topology, run_decentralized, run_orchestrator, run_preassigned, run_worker
+from lmteams.runtime.workspace import Workspace
+from lmteams.transports import MemoryNetwork, TcpTransport, Transport
 
 log = structlog.get_logger(__name__)
 
@@ -89,7 +88,7 @@ class Team:
         if transport not in ("memory", "tcp"):
             raise TeamError(f"transport must be 'memory' or 'tcp', got {transport!r}")
         if model is None:
-            from .models import SimulatedModel
+            from lmteams.runtime.models import SimulatedModel
 
             model = SimulatedModel(seed=seed)
         self.size = size
@@ -182,8 +181,14 @@ class Team:
         events = RunEvents(run_id, events_path, hub=self.hub)
         ctx = RunContext(run_id, graph, workspace, events, self.settings)
         events.emit(
-            "run_start", topology=self.topology.value, agents=self.size, replicas=self.replicas,
-            transport=self.transport, model=self.model.name, tasks=len(graph.tasks), workspace=str(workspace.root),
+            "run_start",
+            topology=self.topology.value,
+            agents=self.size,
+            replicas=self.replicas,
+            transport=self.transport,
+            model=self.model.name,
+            tasks=len(graph.tasks),
+            workspace=str(workspace.root),
         )
         models: list[ResilientModel] = []
         started = time.monotonic()
@@ -194,7 +199,11 @@ class Team:
                     transports = await self._agent_transports(tg, list(roles))
                     for agent_id, loop in roles.items():
                         mailbox = Mailbox(
-                            agent_id, transports[agent_id], list(roles), sent=ctx.metrics.messages, on_event=events.sink()
+                            agent_id,
+                            transports[agent_id],
+                            list(roles),
+                            sent=ctx.metrics.messages,
+                            on_event=events.sink(),
                         )
                         model = self._resilient(agent_id, events)
                         models.append(model)
@@ -322,7 +331,9 @@ class Team:
             on_event=sink,
         )
 
-    def _report(self, ctx: RunContext, wall: float, models: list[ResilientModel], events_path: Path | None) -> RunReport:
+    def _report(
+        self, ctx: RunContext, wall: float, models: list[ResilientModel], events_path: Path | None
+    ) -> RunReport:
         m, graph, n = ctx.metrics, ctx.graph, self.size
         bound = graph.bound(n)
         done = sum(1 for c in m.completions.values() if c)
@@ -389,7 +400,9 @@ def _install_tests(graph: TaskGraph, workspace: Workspace) -> None:
                 )
             source = graph.base_dir / test
             if not source.is_file():
-                raise TeamError(f"task {task.id!r} names test file {test!r}, which does not exist under {graph.base_dir}")
+                raise TeamError(
+                    f"task {task.id!r} names test file {test!r}, which does not exist under {graph.base_dir}"
+                )
             target = workspace.path(test)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)

@@ -2,7 +2,7 @@
 
 Two halves:
 
-* the command ``python -m runtime.testrunner [--json] FILE...``, run with the
+* the command ``python -m lmteams.runtime.testrunner [--json] FILE...``, run with the
   workspace as its working directory. It puts the workspace first on
   ``sys.path``, imports each test file by path, calls every top-level
   ``test_*`` function and reports each failure (assertion or exception) with
@@ -67,9 +67,7 @@ def _run_files(paths: Sequence[str], *, progress: bool) -> dict[str, Any]:
     missing = [p for p in paths if not Path(p).is_file()]
     if missing:
         listed = ", ".join(missing)
-        raise _UsageError(
-            f"test file not found: {listed} (paths are relative to the working directory {os.getcwd()})"
-        )
+        raise _UsageError(f"test file not found: {listed} (paths are relative to the working directory {os.getcwd()})")
     passed = 0
     failures: list[dict[str, str]] = []
     for index, path in enumerate(paths):
@@ -80,7 +78,9 @@ def _run_files(paths: Sequence[str], *, progress: bool) -> dict[str, Any]:
                 raise
             failures.append({"test": f"{path}::<module>", "error": _describe(exc, path)})
             continue
-        tests = [(name, obj) for name, obj in vars(module).items() if name.startswith("test_") and inspect.isfunction(obj)]
+        tests = [
+            (name, obj) for name, obj in vars(module).items() if name.startswith("test_") and inspect.isfunction(obj)
+        ]
         if not tests:
             failures.append({"test": f"{path}::<module>", "error": f"no test_* functions found in {path}"})
             continue
@@ -161,9 +161,7 @@ def _explain_assert(frame: Any, summary: traceback.FrameSummary) -> str:
     """For a bare ``assert left <op> right`` re-evaluate both sides and show them; '' when unsure."""
     try:
         source = "".join(linecache.getlines(summary.filename))
-        node = next(
-            n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Assert) and n.lineno == summary.lineno
-        )
+        node = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Assert) and n.lineno == summary.lineno)
         test = node.test
         if not (isinstance(test, ast.Compare) and len(test.ops) == 1) or node.msg is not None:
             return ""
@@ -185,7 +183,7 @@ def _short_repr(value: object) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m runtime.testrunner",
+        prog="python -m lmteams.runtime.testrunner",
         description="Run the test_* functions of the given files; paths are relative to the working directory.",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON line on stdout")
@@ -299,9 +297,11 @@ async def run_tests(workspace: Path, test_files: Sequence[str], *, timeout: floa
     if not files:
         return TestOutcome()
 
-    command = [sys.executable, "-m", "runtime.testrunner", "--json", "--", *files]
+    command = [sys.executable, "-m", "lmteams.runtime.testrunner", "--json", "--", *files]
     started = time.monotonic()
-    returncode, stdout, stderr, timed_out = await _run(command, cwd=workspace, env=_child_env(workspace), timeout=timeout)
+    returncode, stdout, stderr, timed_out = await _run(
+        command, cwd=workspace, env=_child_env(workspace), timeout=timeout
+    )
     elapsed = time.monotonic() - started
 
     if timed_out:
@@ -344,15 +344,15 @@ def _child_env(workspace: Path) -> dict[str, str]:
     return env
 
 
-async def _run(command: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> tuple[int | None, bytes, bytes, bool]:
+async def _run(
+    command: list[str], *, cwd: Path, env: dict[str, str], timeout: float
+) -> tuple[int | None, bytes, bytes, bool]:
     """Like ``anyio.run_process`` but with a timeout that kills the whole process group.
 
     Returns ``(returncode, stdout, stderr, timed_out)``.
     """
     posix = os.name == "posix"
-    process = await anyio.open_process(
-        command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, start_new_session=posix
-    )
+    process = await anyio.open_process(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, start_new_session=posix)
     out, err = bytearray(), bytearray()
     timed_out = False
     open_streams = 2

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import anyio
 
-from .errors import LmTeamsError
-from .graph import check_relative_path
+from lmteams.runtime.errors import LmTeamsError
+from lmteams.runtime.graph import check_relative_path
 
 
 class StaleToken(LmTeamsError):

@@ -20,7 +20,9 @@ def _load(name: str) -> Any:
 
 
 def test_testing_kit_bank_example_runs_clean() -> None:
-    proc = subprocess.run([sys.executable, str(EXAMPLES / "testing_kit_bank.py"), "3"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "testing_kit_bank.py"), "3"], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "linearizable" in proc.stdout
 
@@ -46,7 +48,7 @@ def _run_example(*args: str, timeout: float = 180) -> subprocess.CompletedProces
 
 
 def test_the_bundled_coding_graph_is_in_examples_and_loads() -> None:
-    from runtime.graph import TaskGraph
+    from lmteams.runtime.graph import TaskGraph
 
     graph = TaskGraph.from_file(EXAMPLES / "coding_graph" / "graph.yaml")
     assert 12 <= len(graph.tasks) <= 20 and graph.parallel_fraction() > 0.3

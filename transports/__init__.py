@@ -16,8 +16,8 @@ unordered, which Raft tolerates. Two implementations:
 Nothing here imports `consensus` or `runtime`.
 """
 
-from transports.backoff import Backoff
-from transports.base import (
+from lmteams.transports.backoff import Backoff
+from lmteams.transports.base import (
     FrameTooLarge,
     HandshakeError,
     IncompleteFrame,
@@ -28,12 +28,12 @@ from transports.base import (
     TransportError,
     UnknownPeer,
 )
-from transports.framing import DEFAULT_MAX_FRAME_SIZE
-from transports.handshake import ConnectionRole
-from transports.links import FilteredTransport, LinkTable
-from transports.memory import MemoryEndpoint, MemoryNetwork
-from transports.stats import MemoryStats, TcpStats, TransportStats
-from transports.tcp import Address, ClientHandler, FramedConnection, TcpTransport, open_connection
+from lmteams.transports.framing import DEFAULT_MAX_FRAME_SIZE
+from lmteams.transports.handshake import ConnectionRole
+from lmteams.transports.links import FilteredTransport, LinkTable
+from lmteams.transports.memory import MemoryEndpoint, MemoryNetwork
+from lmteams.transports.stats import MemoryStats, TcpStats, TransportStats
+from lmteams.transports.tcp import Address, ClientHandler, FramedConnection, TcpTransport, open_connection
 
 __all__ = [
     "DEFAULT_MAX_FRAME_SIZE",

@@ -17,7 +17,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from transports.base import TransportConfigError
+from lmteams.transports.base import TransportConfigError
 
 __all__ = ["Backoff"]
 
@@ -39,9 +39,7 @@ class Backoff:
         if not (math.isfinite(self.base) and self.base > 0):
             raise TransportConfigError(f"Backoff.base must be a positive number of seconds, got {self.base!r}")
         if not (math.isfinite(self.cap) and self.cap >= self.base):
-            raise TransportConfigError(
-                f"Backoff.cap must be finite and at least base={self.base!r}, got {self.cap!r}"
-            )
+            raise TransportConfigError(f"Backoff.cap must be finite and at least base={self.base!r}, got {self.cap!r}")
         if not (math.isfinite(self.multiplier) and self.multiplier >= 1):
             raise TransportConfigError(f"Backoff.multiplier must be >= 1, got {self.multiplier!r}")
 

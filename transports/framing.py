@@ -15,14 +15,13 @@ kernel.
 from __future__ import annotations
 
 import struct
-
 from collections.abc import Sequence
 
 import anyio
 from anyio.abc import AnyByteSendStream, ByteReceiveStream
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-from transports.base import FrameTooLarge, IncompleteFrame, TransportConfigError
+from lmteams.transports.base import FrameTooLarge, IncompleteFrame, TransportConfigError
 
 __all__ = [
     "DEFAULT_MAX_FRAME_SIZE",

@@ -41,7 +41,7 @@ from enum import IntEnum
 import anyio
 from anyio.streams.buffered import BufferedByteStream
 
-from transports.base import HandshakeError, TransportConfigError
+from lmteams.transports.base import HandshakeError, TransportConfigError
 
 __all__ = [
     "Authenticated",
@@ -150,7 +150,8 @@ async def accept_handshake(
         role = ConnectionRole(raw_role)
     except ValueError:
         raise HandshakeError(
-            "bad_role", f"client asked for connection role {raw_role}; this node knows {[int(r) for r in ConnectionRole]}"
+            "bad_role",
+            f"client asked for connection role {raw_role}; this node knows {[int(r) for r in ConnectionRole]}",
         ) from None
     try:
         client_id = raw_id.decode("utf-8")
@@ -221,14 +222,11 @@ async def client_handshake(
             "refused",
             f"{expected_peer!r} closed the connection during the handshake: the secrets differ, "
             + (
-                f"or {node_id!r} is not in its peers"
-                if role is ConnectionRole.PEER
-                else "or it does not serve clients"
+                f"or {node_id!r} is not in its peers" if role is ConnectionRole.PEER else "or it does not serve clients"
             ),
         ) from None
     if not hmac.compare_digest(proof, server_mac(secret, client_nonce, server_nonce, peer_id)):
         raise HandshakeError(
             "bad_server_hmac",
-            f"the server did not prove it is {expected_peer!r} with our secret "
-            "(wrong address, or a different secret)",
+            f"the server did not prove it is {expected_peer!r} with our secret (wrong address, or a different secret)",
         )

@@ -8,7 +8,7 @@ import anyio
 from anyio.lowlevel import checkpoint_if_cancelled
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from transports.stats import TransportStats
+from lmteams.transports.stats import TransportStats
 
 
 class InboxIteration:

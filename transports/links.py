@@ -8,9 +8,10 @@ behaves the same whichever side's traffic is in flight.
 
 from __future__ import annotations
 
-from typing import AsyncIterator, Iterable, Self
+from collections.abc import AsyncIterator, Iterable
+from typing import Self
 
-from transports.base import Transport
+from lmteams.transports.base import Transport
 
 
 class LinkTable:

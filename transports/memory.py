@@ -51,7 +51,7 @@ import structlog
 from anyio.lowlevel import checkpoint_if_cancelled
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from transports.base import (
+from lmteams.transports.base import (
     NodeIdInUse,
     TransportClosed,
     TransportConfigError,
@@ -59,9 +59,9 @@ from transports.base import (
     UnknownPeer,
     as_payload,
 )
-from transports.inbox import InboxIteration
-from transports.stats import MemoryStats
-from transports.tasks import BackgroundTasks, split_exc_info
+from lmteams.transports.inbox import InboxIteration
+from lmteams.transports.stats import MemoryStats
+from lmteams.transports.tasks import BackgroundTasks, split_exc_info
 
 __all__ = ["MemoryEndpoint", "MemoryNetwork"]
 

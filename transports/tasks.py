@@ -45,7 +45,7 @@ class BackgroundTasks:
         assert self._task_group is not None
         return await self._task_group.__aexit__(exc_type, exc, tb)
 
-    def start_soon(self, func: Callable[[Unpack[PosArgs]], Awaitable[object]], *args: Unpack[PosArgs]) -> None:
+    def start_soon(self, func: Callable[[Unpack[PosArgs]], Awaitable[object]], *args: *PosArgs) -> None:
         """Run ``func(*args)`` in the background until it returns or `cancel()` is called."""
         if self._task_group is None:
             raise RuntimeError("BackgroundTasks.start_soon() called outside `async with`")
@@ -57,7 +57,7 @@ class BackgroundTasks:
         for scope in list(self._scopes):
             scope.cancel()
 
-    async def _run(self, func: Callable[[Unpack[PosArgs]], Awaitable[object]], args: tuple[Unpack[PosArgs]]) -> None:
+    async def _run(self, func: Callable[[Unpack[PosArgs]], Awaitable[object]], args: tuple[*PosArgs]) -> None:
         with anyio.CancelScope() as scope:
             if self._cancelled:
                 scope.cancel()

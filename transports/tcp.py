@@ -72,8 +72,8 @@ from anyio.streams.buffered import BufferedByteStream
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from anyio.streams.tls import TLSStream
 
-from transports.backoff import Backoff
-from transports.base import (
+from lmteams.transports.backoff import Backoff
+from lmteams.transports.base import (
     FrameTooLarge,
     HandshakeError,
     IncompleteFrame,
@@ -83,17 +83,17 @@ from transports.base import (
     UnknownPeer,
     as_payload,
 )
-from transports.framing import (
+from lmteams.transports.framing import (
     DEFAULT_MAX_FRAME_SIZE,
     FrameReader,
     check_max_frame_size,
     encode_frame,
     encode_frames,
 )
-from transports.handshake import ConnectionRole, accept_handshake, client_handshake, encode_node_id
-from transports.inbox import InboxIteration
-from transports.stats import TcpStats
-from transports.tasks import BackgroundTasks, split_exc_info
+from lmteams.transports.handshake import ConnectionRole, accept_handshake, client_handshake, encode_node_id
+from lmteams.transports.inbox import InboxIteration
+from lmteams.transports.stats import TcpStats
+from lmteams.transports.tasks import BackgroundTasks, split_exc_info
 
 __all__ = ["Address", "ClientHandler", "FramedConnection", "TcpTransport", "open_connection"]
 
@@ -614,7 +614,11 @@ class TcpTransport(InboxIteration):
             return
         self._client_connections += 1
         connection = FramedConnection(
-            stream, local_id=self.node_id, remote_id=client_id, remote_address=remote, max_frame_size=self.max_frame_size
+            stream,
+            local_id=self.node_id,
+            remote_id=client_id,
+            remote_address=remote,
+            max_frame_size=self.max_frame_size,
         )
         log.info("tcp.client_accepted", node=self.node_id, client=client_id, address=remote)
         try:

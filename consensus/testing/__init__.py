@@ -24,13 +24,13 @@ linearizability checker. Point them at your own state machine:
 See ``examples/testing_kit_bank.py`` for all of it on a user-defined machine.
 """
 
-from .history import History, Operation
-from .invariants import PROPERTIES, InvariantChecker, InvariantViolation
-from .linearizability import LinearizabilityResult, check_linearizable
-from .models import UNKNOWN, KVModel, Model, RegisterModel
-from .nemesis import NemesisConfig, random_membership_change, run_with_nemesis
-from .simulation import InFlight, Simulation
-from .state_machines import KVStateMachine, StateMachine
+from lmteams.consensus.testing.history import History, Operation
+from lmteams.consensus.testing.invariants import PROPERTIES, InvariantChecker, InvariantViolation
+from lmteams.consensus.testing.linearizability import LinearizabilityResult, check_linearizable
+from lmteams.consensus.testing.models import UNKNOWN, KVModel, Model, RegisterModel
+from lmteams.consensus.testing.nemesis import NemesisConfig, random_membership_change, run_with_nemesis
+from lmteams.consensus.testing.simulation import InFlight, Simulation
+from lmteams.consensus.testing.state_machines import KVStateMachine, StateMachine
 
 __all__ = [
     "PROPERTIES",

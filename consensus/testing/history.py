@@ -9,8 +9,9 @@ any point after ``call``, or never.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any, Hashable
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,15 +39,16 @@ so none escapes the State Machine Safety check.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
-from ..membership import ConfChange, Membership
-from ..messages import Entry, EntryKind, Message, MessageType, NodeId, Snapshot
-from ..ready import Role
+from lmteams.consensus.core.membership import ConfChange, Membership
+from lmteams.consensus.core.messages import Entry, EntryKind, Message, MessageType, NodeId, Snapshot
+from lmteams.consensus.core.ready import Role
 
 if TYPE_CHECKING:
-    from .simulation import Simulation
+    from lmteams.consensus.testing.simulation import Simulation
 
 PROPERTIES = (
     "Election Safety",
@@ -138,8 +139,17 @@ class InvariantChecker:
         self._check_membership(node, "after saving entries")
         mark = self._marks.get(node)
         self.counts["Leader Append-Only"] += 1
-        if core.role is Role.LEADER and mark is not None and mark.term == core.term and entries[0].index <= mark.last_index:
-            self._fail("Leader Append-Only", [node], f"leader of term {core.term} rewrote its log from index {entries[0].index}, it had {mark.last_index}")
+        if (
+            core.role is Role.LEADER
+            and mark is not None
+            and mark.term == core.term
+            and entries[0].index <= mark.last_index
+        ):
+            self._fail(
+                "Leader Append-Only",
+                [node],
+                f"leader of term {core.term} rewrote its log from index {entries[0].index}, it had {mark.last_index}",
+            )
         self.counts["Log Matching"] += 1
         first = entries[0].index
         for e in storage.entries(first, storage.last_index() + 1):
@@ -161,18 +171,30 @@ class InvariantChecker:
             if m.index < storage.snapshot().index:
                 return  # inside the saved snapshot
             if storage.last_index() < m.index or storage.term(m.index) != core.log.term(m.index):
-                self._fail("Durable Acknowledgement", [node], f"{node} acknowledged index {m.index} before saving it (storage last index {storage.last_index()})")
+                self._fail(
+                    "Durable Acknowledgement",
+                    [node],
+                    f"{node} acknowledged index {m.index} before saving it (storage last index {storage.last_index()})",
+                )
         elif m.type is MessageType.VOTE_RESP and not m.reject:
             self.counts["Durable Acknowledgement"] += 1
             hs = self.sim.storages[node].initial_state()
             if hs.term != m.term or hs.vote != m.dst:
-                self._fail("Durable Acknowledgement", [node, m.dst], f"{node} granted its term-{m.term} vote to {m.dst} before saving it (saved: {hs})")
+                self._fail(
+                    "Durable Acknowledgement",
+                    [node, m.dst],
+                    f"{node} granted its term-{m.term} vote to {m.dst} before saving it (saved: {hs})",
+                )
 
     def on_apply(self, node: NodeId, entry: Entry) -> None:
         self.counts["State Machine Safety"] += 1
         known = self.applied.setdefault(entry.index, entry)
         if known != entry:
-            self._fail("State Machine Safety", [node], f"{node} applied {entry} at index {entry.index}, another node applied {known}")
+            self._fail(
+                "State Machine Safety",
+                [node],
+                f"{node} applied {entry} at index {entry.index}, another node applied {known}",
+            )
 
     def on_snapshot(self, node: NodeId, snap: Snapshot) -> None:
         """After a node saved a leader's snapshot: it must stand for committed entries."""
@@ -180,7 +202,9 @@ class InvariantChecker:
         self.counts["State Machine Safety"] += 1
         known = self.committed.get(snap.index)
         if known is None:
-            self._fail("State Machine Safety", [node], f"{node} installed snapshot {snap.meta} of an index no node committed")
+            self._fail(
+                "State Machine Safety", [node], f"{node} installed snapshot {snap.meta} of an index no node committed"
+            )
         elif known.term != snap.term:
             self._fail(
                 "State Machine Safety",
@@ -249,7 +273,9 @@ class InvariantChecker:
         want = self._conf_model(node).at()
         got = self.sim.cores[node].membership
         if got != want:
-            self._fail("Membership Follows Log", [node], f"{node} uses configuration {got} {when}, but its log says {want}")
+            self._fail(
+                "Membership Follows Log", [node], f"{node} uses configuration {got} {when}, but its log says {want}"
+            )
 
     def _check_change_rules(self, node: NodeId, core) -> None:
         self.counts["One Change At A Time"] += 1
@@ -300,7 +326,11 @@ class InvariantChecker:
         self._max_term[node] = core.term
         self.counts["Monotonic Commit"] += 1
         if core.commit_index < self._max_commit.get(node, 0):
-            self._fail("Monotonic Commit", [node], f"commit index went back from {self._max_commit[node]} to {core.commit_index}")
+            self._fail(
+                "Monotonic Commit",
+                [node],
+                f"commit index went back from {self._max_commit[node]} to {core.commit_index}",
+            )
         self._max_commit[node] = core.commit_index
 
     def _check_committed(self, node: NodeId, core) -> None:
@@ -315,7 +345,11 @@ class InvariantChecker:
                 self.committed[e.index] = e
                 fresh.append(e)
             elif known != e:
-                self._fail("State Machine Safety", [node], f"{node} committed {e} at index {e.index}, another node committed {known}")
+                self._fail(
+                    "State Machine Safety",
+                    [node],
+                    f"{node} committed {e} at index {e.index}, another node committed {known}",
+                )
         self._checked_commit[node] = core.commit_index
         # A newly committed entry must already be in every live leader of a later term.
         for other, oc in self.sim.live_cores():
@@ -341,8 +375,14 @@ class InvariantChecker:
         else:
             self.counts["Leader Append-Only"] += 1
             compacted = mark.last_index < core.log.first_index() - 1  # committed, so unchanged
-            if core.last_index < mark.last_index or (not compacted and core.log.term(mark.last_index) != mark.last_term):
-                self._fail("Leader Append-Only", [node], f"leader of term {core.term} lost or changed entry {mark.last_term}/{mark.last_index}")
+            if core.last_index < mark.last_index or (
+                not compacted and core.log.term(mark.last_index) != mark.last_term
+            ):
+                self._fail(
+                    "Leader Append-Only",
+                    [node],
+                    f"leader of term {core.term} lost or changed entry {mark.last_term}/{mark.last_index}",
+                )
         self._marks[node] = _LeaderMark(core.term, core.last_index, core.log.term(core.last_index))
 
     def _leader_has(self, node: NodeId, core, entries: Iterable[Entry]) -> None:

@@ -18,8 +18,8 @@ To check your own state machine:
    linearizable" from "unknown" (timeout), and ``print(result)`` shows a
    minimal failing sub-history (see "Counterexamples" below).
 
->>> from consensus.testing.history import Operation
->>> from consensus.testing.models import RegisterModel
+>>> from lmteams.consensus.testing.history import Operation
+>>> from lmteams.consensus.testing.models import RegisterModel
 >>> ops = [Operation("a", ("put", 1), None, 0, 1), Operation("b", ("get",), None, 2, 3)]
 >>> check_linearizable(ops, RegisterModel()).verdict
 'not linearizable'
@@ -77,8 +77,8 @@ from collections.abc import Callable, Generator, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from consensus.testing.history import History, Operation
-from consensus.testing.models import UNKNOWN, Model, describe_default
+from lmteams.consensus.testing.history import History, Operation
+from lmteams.consensus.testing.models import UNKNOWN, Model, describe_default
 
 __all__ = ["LinearizabilityResult", "Verdict", "check_linearizable"]
 
@@ -358,9 +358,7 @@ def _is_linearizable(ops: list[Operation], model: Model[Any], budget: _Budget) -
             budget.charge(steps)
 
 
-def _search(
-    ops: list[Operation], model: Model[Any], *, prune_visited: bool
-) -> Generator[int, None, tuple[bool, int]]:
+def _search(ops: list[Operation], model: Model[Any], *, prune_visited: bool) -> Generator[int, None, tuple[bool, int]]:
     """One search; yields its step count every ``_POLL_EVERY`` steps and
     returns ``(linearizable, remaining steps)``. Dominance checks count one
     step per set compared."""

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
-from consensus.testing.history import Operation
+from lmteams.consensus.testing.history import Operation
 
 __all__ = ["UNKNOWN", "KVModel", "Model", "RegisterModel", "describe_default"]
 

@@ -12,12 +12,13 @@ learners (the leader included), always through the leader and its rules.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from ..errors import ConfChangeRejected
-from ..quorum import majority
-from .simulation import Simulation
+from lmteams.consensus.core.quorum import majority
+from lmteams.consensus.errors import ConfChangeRejected
+from lmteams.consensus.testing.simulation import Simulation
 
 
 @dataclass(frozen=True, slots=True)

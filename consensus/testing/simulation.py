@@ -9,7 +9,7 @@ not saved; ``restart`` rebuilds the replica from its storage.
 
 Use it on your own state machine::
 
-    from consensus.testing import Simulation, check_linearizable, KVModel
+    from lmteams.consensus.testing import Simulation, check_linearizable, KVModel
 
     class Counter:
         def __init__(self): self.n = 0
@@ -53,19 +53,20 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable, Iterable, Iterator
+from typing import Any
 
-from ..config import RaftConfig
-from ..errors import NotLeader, ProposalDropped
-from ..membership import ConfChange, ConfChangeOp, Membership
-from ..messages import Entry, EntryKind, Message, NodeId, Snapshot
-from ..raft import RaftCore
-from ..ready import Role
-from ..storage import MemoryStorage
-from .history import History
-from .invariants import InvariantChecker
-from .state_machines import KVStateMachine, StateMachine
+from lmteams.consensus.core.config import RaftConfig
+from lmteams.consensus.core.membership import ConfChange, ConfChangeOp, Membership
+from lmteams.consensus.core.messages import Entry, EntryKind, Message, NodeId, Snapshot
+from lmteams.consensus.core.raft import RaftCore
+from lmteams.consensus.core.ready import Role
+from lmteams.consensus.core.storage import MemoryStorage
+from lmteams.consensus.errors import NotLeader, ProposalDropped
+from lmteams.consensus.testing.history import History
+from lmteams.consensus.testing.invariants import InvariantChecker
+from lmteams.consensus.testing.state_machines import KVStateMachine, StateMachine
 
 
 @dataclass(slots=True)
@@ -231,7 +232,7 @@ class Simulation:
             op = self.propose(value)
             if op is None:
                 continue
-            if self.run_until(lambda: not self.history.is_open(op), max_ticks) and any(
+            if self.run_until(lambda op=op: not self.history.is_open(op), max_ticks) and any(
                 o.id == op and o.completed for o in self.history.operations()
             ):
                 return True

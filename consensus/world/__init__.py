@@ -22,7 +22,7 @@ is the machine: ``apply(entry_bytes)``, ``query(read_command)``,
 ``snapshot()`` and ``restore(bytes)``.
 """
 
-from .commands import (
+from lmteams.consensus.world.commands import (
     MAX_LEASE_S,
     MAX_NAME_CHARS,
     MAX_PROPOSAL_BYTES,
@@ -48,11 +48,11 @@ from .commands import (
     encode_proposal,
     parse_command,
 )
-from .custom import CustomContext, CustomHandler, reject
-from .errors import InvalidCommand, NotReadOnly, SnapshotError
-from .machine import DEFAULT_MAX_RESULTS_PER_SESSION, DEFAULT_MAX_SESSIONS, WorldState
-from .results import RESULT, Applied, Rejected, RejectReason, Result
-from .views import LockView, SessionView, TaskStatus, TaskView
+from lmteams.consensus.world.custom import CustomContext, CustomHandler, reject
+from lmteams.consensus.world.errors import InvalidCommand, NotReadOnly, SnapshotError
+from lmteams.consensus.world.machine import DEFAULT_MAX_RESULTS_PER_SESSION, DEFAULT_MAX_SESSIONS, WorldState
+from lmteams.consensus.world.results import RESULT, Applied, Rejected, RejectReason, Result
+from lmteams.consensus.world.views import LockView, SessionView, TaskStatus, TaskView
 
 __all__ = [
     "DEFAULT_MAX_RESULTS_PER_SESSION",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -33,9 +33,9 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import InvalidCommand
-from .values import Value
-from .views import TaskStatus
+from lmteams.consensus.world.errors import InvalidCommand
+from lmteams.consensus.world.values import Value
+from lmteams.consensus.world.views import TaskStatus
 
 MAX_NAME_CHARS = 256
 MAX_LEASE_S = 86_400.0
@@ -234,23 +234,21 @@ class Custom(BaseCommand):
 
 
 Command = Annotated[
-    Union[
-        Put,
-        Get,
-        Delete,
-        Cas,
-        ClaimTask,
-        RenewClaim,
-        ReleaseTask,
-        CompleteTask,
-        TaskStatusQuery,
-        ListTasks,
-        AcquireLock,
-        RenewLock,
-        ReleaseLock,
-        CheckFence,
-        Custom,
-    ],
+    Put
+    | Get
+    | Delete
+    | Cas
+    | ClaimTask
+    | RenewClaim
+    | ReleaseTask
+    | CompleteTask
+    | TaskStatusQuery
+    | ListTasks
+    | AcquireLock
+    | RenewLock
+    | ReleaseLock
+    | CheckFence
+    | Custom,
     Field(discriminator="op"),
 ]
 COMMAND: TypeAdapter[Any] = TypeAdapter(Command)

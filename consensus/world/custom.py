@@ -19,10 +19,10 @@ from typing import Any
 
 from pydantic import JsonValue, TypeAdapter, ValidationError
 
-from .commands import Custom
-from .kv import KeyValueTable
-from .results import Applied, Rejected, RejectReason
-from .values import Value, detached
+from lmteams.consensus.world.commands import Custom
+from lmteams.consensus.world.kv import KeyValueTable
+from lmteams.consensus.world.results import Applied, Rejected, RejectReason
+from lmteams.consensus.world.values import Value, detached
 
 _VALUE: TypeAdapter[Any] = TypeAdapter(Value)
 _DELETED = object()
@@ -64,7 +64,9 @@ def reject(detail: str) -> Rejected:
     return Rejected(reason=RejectReason.CUSTOM_REJECTED, detail=detail)
 
 
-def run_custom(handlers: Mapping[str, CustomHandler], command: Custom, kv: KeyValueTable, now: float) -> Applied | Rejected:
+def run_custom(
+    handlers: Mapping[str, CustomHandler], command: Custom, kv: KeyValueTable, now: float
+) -> Applied | Rejected:
     handler = handlers.get(command.name)
     if handler is None:
         known = ", ".join(sorted(handlers)) or "none"

@@ -10,7 +10,7 @@ a snapshot.
 
 from __future__ import annotations
 
-from ..errors import ConsensusError
+from lmteams.consensus.errors import ConsensusError
 
 
 class InvalidCommand(ConsensusError, ValueError):

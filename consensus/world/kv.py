@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from pydantic import JsonValue
 
-from .commands import Cas, Delete, Get, Put
-from .results import Applied, Rejected, RejectReason
-from .values import brief, detached, same_value
-
+from lmteams.consensus.world.commands import Cas, Delete, Get, Put
+from lmteams.consensus.world.results import Applied, Rejected, RejectReason
+from lmteams.consensus.world.values import brief, detached, same_value
 
 _APPLIED_NONE = Applied(value=None)
 """What every put returns; frozen and holding nothing mutable, so one instance serves them all."""

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .commands import AcquireLock, CheckFence, ReleaseLock, RenewLock
-from .results import Applied, Rejected, RejectReason
-from .views import LockView
+from lmteams.consensus.world.commands import AcquireLock, CheckFence, ReleaseLock, RenewLock
+from lmteams.consensus.world.results import Applied, Rejected, RejectReason
+from lmteams.consensus.world.views import LockView
 
 
 @dataclass(slots=True)

@@ -37,9 +37,10 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from . import snapshot as _snapshot
-from .commands import (
+from lmteams.consensus.world import snapshot as _snapshot
+from lmteams.consensus.world.commands import (
     AcquireLock,
+    BaseCommand,
     Cas,
     CheckFence,
     ClaimTask,
@@ -54,20 +55,19 @@ from .commands import (
     RenewClaim,
     RenewLock,
     TaskStatusQuery,
-    BaseCommand,
     decode_plain_put,
     decode_proposal,
     parse_command,
 )
-from .custom import CustomHandler, run_custom
-from .errors import InvalidCommand, NotReadOnly
-from .kv import KeyValueTable
-from .locks import LockTable
-from .results import Applied, Rejected, RejectReason
-from .sessions import SessionTable, command_digest, put_digest
-from .tasks import TaskTable
-from .values import detached
-from .views import LockView, SessionView, TaskView
+from lmteams.consensus.world.custom import CustomHandler, run_custom
+from lmteams.consensus.world.errors import InvalidCommand, NotReadOnly
+from lmteams.consensus.world.kv import KeyValueTable
+from lmteams.consensus.world.locks import LockTable
+from lmteams.consensus.world.results import Applied, Rejected, RejectReason
+from lmteams.consensus.world.sessions import SessionTable, command_digest, put_digest
+from lmteams.consensus.world.tasks import TaskTable
+from lmteams.consensus.world.values import detached
+from lmteams.consensus.world.views import LockView, SessionView, TaskView
 
 Result = Applied | Rejected
 

@@ -8,11 +8,11 @@ the same rejection for the same entry. ``result.ok`` tells the two apart.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from .values import Value
+from lmteams.consensus.world.values import Value
 
 
 class RejectReason(StrEnum):
@@ -65,5 +65,5 @@ class Rejected(BaseModel):
     detail: str
 
 
-Result = Annotated[Union[Applied, Rejected], Field(discriminator="ok")]
+Result = Annotated[Applied | Rejected, Field(discriminator="ok")]
 RESULT: TypeAdapter[Applied | Rejected] = TypeAdapter(Result)

@@ -31,9 +31,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from .commands import Proposal, Put
-from .results import Applied, Rejected, RejectReason
-from .values import canonical, canonical_str, immutable
+from lmteams.consensus.world.commands import Proposal, Put
+from lmteams.consensus.world.results import Applied, Rejected, RejectReason
+from lmteams.consensus.world.values import canonical, canonical_str, immutable
 
 Result = Applied | Rejected
 

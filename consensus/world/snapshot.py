@@ -25,14 +25,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .commands import Name, describe
-from .errors import SnapshotError
-from .kv import KeyValueTable
-from .locks import LockRecord, LockTable
-from .results import Result
-from .sessions import Remembered, Session, SessionTable
-from .tasks import TaskRecord, TaskTable
-from .values import Value
+from lmteams.consensus.world.commands import Name, describe
+from lmteams.consensus.world.errors import SnapshotError
+from lmteams.consensus.world.kv import KeyValueTable
+from lmteams.consensus.world.locks import LockRecord, LockTable
+from lmteams.consensus.world.results import Result
+from lmteams.consensus.world.sessions import Remembered, Session, SessionTable
+from lmteams.consensus.world.tasks import TaskRecord, TaskTable
+from lmteams.consensus.world.values import Value
 
 FORMAT = "lmteams.world"
 VERSION = 1
@@ -118,7 +118,11 @@ def dump(parts: Parts) -> bytes:
                 "client_id": cid,
                 "floor": s.floor,
                 "results": [
-                    {"seq": seq, "digest": s.results[seq].digest, "result": s.results[seq].result.model_dump(mode="json")}
+                    {
+                        "seq": seq,
+                        "digest": s.results[seq].digest,
+                        "result": s.results[seq].result.model_dump(mode="json"),
+                    }
                     for seq in sorted(s.results)
                 ],
             }

@@ -19,10 +19,17 @@ from dataclasses import dataclass
 
 from pydantic import JsonValue
 
-from .commands import ClaimTask, CompleteTask, ListTasks, ReleaseTask, RenewClaim, TaskStatusQuery
-from .results import Applied, Rejected, RejectReason
-from .values import detached
-from .views import TaskStatus, TaskView
+from lmteams.consensus.world.commands import (
+    ClaimTask,
+    CompleteTask,
+    ListTasks,
+    ReleaseTask,
+    RenewClaim,
+    TaskStatusQuery,
+)
+from lmteams.consensus.world.results import Applied, Rejected, RejectReason
+from lmteams.consensus.world.values import detached
+from lmteams.consensus.world.views import TaskStatus, TaskView
 
 
 @dataclass(slots=True)

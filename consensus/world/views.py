@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from .values import Value
+from lmteams.consensus.world.values import Value
 
 
 class TaskStatus(StrEnum):

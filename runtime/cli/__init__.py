@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
-from ..logging import configure
-from . import demo, kv, node, plan, simulate
+from lmteams.runtime.cli import demo, kv, node, plan, simulate
+from lmteams.runtime.logging import configure
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,14 +12,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..graph import TaskGraph
-from ..models import Latency, LiteLLMModel, SimulatedModel
-from ..models.base import Model
-from ..report import RunReport
-from ..settings import TeamSettings
-from ..suites import coding_suite, make_responder
-from ..team import Team
-from ..topologies import Topology
+from lmteams.runtime.graph import TaskGraph
+from lmteams.runtime.models import Latency, LiteLLMModel, SimulatedModel
+from lmteams.runtime.models.base import Model
+from lmteams.runtime.report import RunReport
+from lmteams.runtime.settings import TeamSettings
+from lmteams.runtime.suites import coding_suite, make_responder
+from lmteams.runtime.team import Team
+from lmteams.runtime.topologies import Topology
 
 DEMO_LATENCY = Latency(median_s=0.1, sigma=0.15, per_output_token_s=0.002)
 """About 0.9 s for a typical task's reply: slow enough that model time, not the runtime, dominates."""
@@ -36,7 +36,9 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--agents", type=int, default=3, help="agents in the team (default 3)")
     p.add_argument(
-        "--topology", default=Topology.DECENTRALIZED.value, choices=[t.value for t in Topology if t is not Topology.SINGLE]
+        "--topology",
+        default=Topology.DECENTRALIZED.value,
+        choices=[t.value for t in Topology if t is not Topology.SINGLE],
     )
     p.add_argument("--model", default=None, help="a litellm model string for a real provider (default: simulated)")
     p.add_argument("--api-base", default=None, help="the provider's base URL, e.g. http://127.0.0.1:8080/v1")
@@ -72,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
     return 0 if team.status.value == "completed" else 1
 
 
-async def _demo(args: argparse.Namespace, suite: Any, graph: TaskGraph, console: Console) -> tuple[RunReport, RunReport | None]:
+async def _demo(
+    args: argparse.Namespace, suite: Any, graph: TaskGraph, console: Console
+) -> tuple[RunReport, RunReport | None]:
     team = await _run(args, suite, graph, args.agents, Topology(args.topology), console, "team")
     single = None
     if not args.no_baseline:
@@ -93,7 +97,13 @@ def _model(args: argparse.Namespace, suite: Any) -> Model:
 
 
 async def _run(
-    args: argparse.Namespace, suite: Any, graph: TaskGraph, agents: int, topology: Topology, console: Console, label: str
+    args: argparse.Namespace,
+    suite: Any,
+    graph: TaskGraph,
+    agents: int,
+    topology: Topology,
+    console: Console,
+    label: str,
 ) -> RunReport:
     settings = TeamSettings(lease_s=30.0, poll_s=0.5)
     async with Team(

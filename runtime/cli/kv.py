@@ -20,20 +20,20 @@ import json
 import re
 import secrets
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import anyio
 from pydantic import ValidationError
 
-from consensus.client import ClientTimeout, CommandRejected
-from consensus.client_protocol import ServerError
-from consensus.remote_client import RemoteClient, parse_address
-from consensus.world import Applied, Cas, InvalidCommand, Rejected
-from consensus.world.commands import describe
-from transports import TransportError
-
-from ..logging import configure
-from .node import UsageError, read_secret
+from lmteams.consensus.client.protocol import ServerError
+from lmteams.consensus.client.remote import RemoteClient, parse_address
+from lmteams.consensus.client.session import ClientTimeout, CommandRejected
+from lmteams.consensus.world import Applied, Cas, InvalidCommand, Rejected
+from lmteams.consensus.world.commands import describe
+from lmteams.runtime.cli.node import UsageError, read_secret
+from lmteams.runtime.logging import configure
+from lmteams.transports import TransportError
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -208,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m runtime.cli.kv ...``: the same command without the ``lmteams`` front end."""
+    """``python -m lmteams.runtime.cli.kv ...``: the same command without the ``lmteams`` front end."""
     parser = argparse.ArgumentParser(prog="lmteams kv", description=__doc__)
     _add_actions(parser)
     args = parser.parse_args(argv)

@@ -16,20 +16,20 @@ import os
 import signal
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import anyio
 import structlog
 from pydantic import ValidationError
 
-from consensus import ConsensusError, RaftConfig
-from consensus.process import NodeConfig, NodeProcess
-from consensus.remote_client import parse_address
-from consensus.world.commands import describe
-from transports import TransportError
-
-from ..logging import configure
+from lmteams.consensus import ConsensusError, RaftConfig
+from lmteams.consensus.client.remote import parse_address
+from lmteams.consensus.cluster.process import NodeConfig, NodeProcess
+from lmteams.consensus.world.commands import describe
+from lmteams.runtime.logging import configure
+from lmteams.transports import TransportError
 
 log = structlog.get_logger("lmteams.node")
 
@@ -56,13 +56,9 @@ def add_parser(sub: Any) -> None:
 def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--id", required=True, dest="node_id", help="this node's id, unique in the cluster")
     p.add_argument("--listen", required=True, metavar="HOST:PORT", help="address for peers and clients")
-    p.add_argument(
-        "--peer", action="append", default=[], metavar="ID=HOST:PORT", help="another node (repeat for each)"
-    )
+    p.add_argument("--peer", action="append", default=[], metavar="ID=HOST:PORT", help="another node (repeat for each)")
     p.add_argument("--data", required=True, metavar="DIR", help="data directory (created if missing)")
-    p.add_argument(
-        "--secret-file", required=True, metavar="FILE", help="file holding the cluster's shared secret"
-    )
+    p.add_argument("--secret-file", required=True, metavar="FILE", help="file holding the cluster's shared secret")
     p.add_argument(
         "--tick-interval",
         type=float,
@@ -93,8 +89,10 @@ def read_secret(path: str) -> bytes:
     try:
         raw = file.read_bytes()
     except FileNotFoundError:
-        raise UsageError(f"--secret-file {path!r} does not exist; create it with e.g. "
-                         f"`python -c 'import secrets; print(secrets.token_hex(32))' > {path}`") from None
+        raise UsageError(
+            f"--secret-file {path!r} does not exist; create it with e.g. "
+            f"`python -c 'import secrets; print(secrets.token_hex(32))' > {path}`"
+        ) from None
     except IsADirectoryError:
         raise UsageError(f"--secret-file {path!r} is a directory, not a file") from None
     except OSError as exc:
@@ -172,7 +170,12 @@ async def serve(config: NodeConfig) -> None:
     """Run the node until SIGTERM or SIGINT, then stop it cleanly."""
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async with NodeProcess(config) as proc:
-            log.info("node.ready", node=config.node_id, pid=os.getpid(), listen=f"{proc.listen_address[0]}:{proc.listen_address[1]}")
+            log.info(
+                "node.ready",
+                node=config.node_id,
+                pid=os.getpid(),
+                listen=f"{proc.listen_address[0]}:{proc.listen_address[1]}",
+            )
             async for signum in signals:
                 log.info("node.stopping", node=config.node_id, signal=signal.Signals(signum).name)
                 break
@@ -218,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m runtime.cli.node ...``: the same command without the ``lmteams`` front end."""
+    """``python -m lmteams.runtime.cli.node ...``: the same command without the ``lmteams`` front end."""
     parser = argparse.ArgumentParser(prog="lmteams node", description=__doc__)
     _add_arguments(parser)
     return run(parser.parse_args(argv))

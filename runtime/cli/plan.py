@@ -9,10 +9,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import TaskGraphError
-from ..graph import TaskGraph
-from ..planning import plan
-from ..suites import coding_suite
+from lmteams.runtime.errors import TaskGraphError
+from lmteams.runtime.graph import TaskGraph
+from lmteams.runtime.planning import plan
+from lmteams.runtime.suites import coding_suite
 
 
 def add_parser(sub: Any) -> None:
@@ -51,10 +51,17 @@ def run(args: argparse.Namespace) -> int:
     for r in result.rows:
         mark = " ◀" if r.agents == result.recommended_agents else ""
         table.add_row(
-            f"{r.agents}{mark}", f"{r.amdahl_bound:.2f}", f"{r.schedule_bound:.2f}",
-            f"{r.predicted_speedup:.2f}", f"{r.efficiency:.0%}",
+            f"{r.agents}{mark}",
+            f"{r.amdahl_bound:.2f}",
+            f"{r.schedule_bound:.2f}",
+            f"{r.predicted_speedup:.2f}",
+            f"{r.efficiency:.0%}",
         )
     console.print(table)
-    console.print(f"critical path {' → '.join(result.critical_path)} ({result.critical_path_length:g} of {result.work:g})")
-    console.print(f"[bold]{'a team of ' + str(result.recommended_agents) if result.needs_team else 'one agent'}:[/] {result.reason}")
+    console.print(
+        f"critical path {' → '.join(result.critical_path)} ({result.critical_path_length:g} of {result.work:g})"
+    )
+    console.print(
+        f"[bold]{'a team of ' + str(result.recommended_agents) if result.needs_team else 'one agent'}:[/] {result.reason}"
+    )
     return 0

@@ -10,11 +10,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from consensus import RaftConfig
-from consensus.testing import PROPERTIES, InvariantViolation, Simulation
-from consensus.testing.linearizability import check_linearizable
-from consensus.testing.models import KVModel
-from consensus.testing.nemesis import NemesisConfig, run_with_nemesis
+from lmteams.consensus import RaftConfig
+from lmteams.consensus.testing import PROPERTIES, InvariantViolation, Simulation
+from lmteams.consensus.testing.linearizability import check_linearizable
+from lmteams.consensus.testing.models import KVModel
+from lmteams.consensus.testing.nemesis import NemesisConfig, run_with_nemesis
 
 
 def add_parser(sub: Any) -> None:
@@ -98,7 +98,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summary(sim: Simulation, args: argparse.Namespace, violation: InvariantViolation | None, lin: Any) -> dict[str, Any]:
+def _summary(
+    sim: Simulation, args: argparse.Namespace, violation: InvariantViolation | None, lin: Any
+) -> dict[str, Any]:
     ops = sim.history.operations()
     return {
         "seed": args.seed,
@@ -115,7 +117,9 @@ def _summary(sim: Simulation, args: argparse.Namespace, violation: InvariantViol
         "faults": dict(sorted(sim.faults.items())),
         "invariants": {p: sim.checker.counts.get(p, 0) for p in PROPERTIES},
         "violation": str(violation) if violation else None,
-        "linearizability": None if lin is None else {"verdict": lin.verdict, "operations": lin.operations, "partitions": lin.partitions},
+        "linearizability": None
+        if lin is None
+        else {"verdict": lin.verdict, "operations": lin.operations, "partitions": lin.partitions},
     }
 
 

@@ -6,10 +6,10 @@ its first call.
 
 from __future__ import annotations
 
-from .base import Completion, Message, MessagesLike, Model, Usage, as_messages
-from .litellm_model import LiteLLMModel
-from .simulated import Latency, Responder, SimulatedCall, SimulatedModel, acknowledge
-from .tokens import count_message_tokens, count_tokens, tokenize
+from lmteams.runtime.models.base import Completion, Message, MessagesLike, Model, Usage, as_messages
+from lmteams.runtime.models.litellm_model import LiteLLMModel
+from lmteams.runtime.models.simulated import Latency, Responder, SimulatedCall, SimulatedModel, acknowledge
+from lmteams.runtime.models.tokens import count_message_tokens, count_tokens, tokenize
 
 __all__ = [
     "Completion",

@@ -33,16 +33,16 @@ import importlib
 import os
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
 import anyio.to_thread
 import structlog
 
-from ..errors import BadRequest, ModelConnectionError, ModelError, ModelTimeout, RateLimited, ServerError
-from .base import Completion, MessagesLike, Usage, as_messages
-from .tokens import count_message_tokens, count_tokens
+from lmteams.runtime.errors import BadRequest, ModelConnectionError, ModelError, ModelTimeout, RateLimited, ServerError
+from lmteams.runtime.models.base import Completion, MessagesLike, Usage, as_messages
+from lmteams.runtime.models.tokens import count_message_tokens, count_tokens
 
 log = structlog.get_logger(__name__)
 
@@ -111,12 +111,12 @@ def _retry_after(exc: BaseException) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _transport_failure(exc: BaseException) -> str | None:
-    """"timeout" or "connection" when the cause chain holds a transport failure.
+    """ "timeout" or "connection" when the cause chain holds a transport failure.
 
     litellm reports some of these as ``InternalServerError`` (status 500): a
     refused connection to an OpenAI-compatible server comes out as
@@ -182,8 +182,7 @@ def map_litellm_error(litellm: ModuleType, exc: BaseException, model: str) -> Mo
         )
     if isinstance(exc, _classes(litellm, ("APIConnectionError",))) or underlying == "connection":
         return ModelConnectionError(
-            f"could not reach model {model!r} ({detail}); check api_base and that the server is running, "
-            "then retry",
+            f"could not reach model {model!r} ({detail}); check api_base and that the server is running, then retry",
             model=model,
         )
     if isinstance(exc, _classes(litellm, _SERVER)) or (
@@ -235,9 +234,7 @@ class LiteLLMModel:
         kwargs: dict[str, Any] = {"api_base": self.api_base, "timeout": self.timeout, **self.params, **params}
         start = time.perf_counter()
         try:
-            response = await litellm.acompletion(
-                model=self.model, messages=[m.model_dump() for m in msgs], **kwargs
-            )
+            response = await litellm.acompletion(model=self.model, messages=[m.model_dump() for m in msgs], **kwargs)
         except Exception as exc:
             error = map_litellm_error(litellm, exc, self.model)
             log.debug("model.error", model=self.model, error=type(error).__name__, cause=type(exc).__name__)

@@ -32,9 +32,9 @@ import anyio
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ModelTimeout, RateLimited, ServerError
-from .base import Completion, Message, MessagesLike, Usage, as_messages
-from .tokens import count_message_tokens, count_tokens
+from lmteams.runtime.errors import ModelTimeout, RateLimited, ServerError
+from lmteams.runtime.models.base import Completion, Message, MessagesLike, Usage, as_messages
+from lmteams.runtime.models.tokens import count_message_tokens, count_tokens
 
 log = structlog.get_logger(__name__)
 
@@ -106,9 +106,7 @@ _SYLLABLES = ("zq", "blo", "rp", "vex", "ugh", "kra", "ll", "nib", "tsk", "wof",
 
 def _garbage(rng: random.Random) -> str:
     """Seeded nonsense that is never valid JSON."""
-    words = [
-        "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(1, 3))) for _ in range(rng.randint(4, 12))
-    ]
+    words = ["".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(1, 3))) for _ in range(rng.randint(4, 12))]
     style = rng.randrange(3)
     if style == 0:  # truncated JSON object: an unterminated string
         return '{"' + words[0] + '": "' + " ".join(words[1:])
@@ -150,7 +148,7 @@ class SimulatedModel:
         self,
         *,
         seed: int | str = 0,
-        latency: Latency = Latency(),
+        latency: Latency = Latency(),  # noqa: B008 (Latency is frozen, so one shared default is safe)
         fail_rate: float = 0.0,
         timeout_rate: float = 0.0,
         garbage_rate: float = 0.0,
@@ -260,6 +258,4 @@ class SimulatedModel:
         record.latency_s = self.latency.total_s(z, usage.completion_tokens)
         await anyio.sleep(max(0.0, record.latency_s - (time.perf_counter() - start)))
         cost = (usage.prompt_tokens * self.price_in_per_1k + usage.completion_tokens * self.price_out_per_1k) / 1000
-        return Completion(
-            text=text, usage=usage, cost_usd=cost, latency_s=time.perf_counter() - start, model=self.name
-        )
+        return Completion(text=text, usage=usage, cost_usd=cost, latency_s=time.perf_counter() - start, model=self.name)

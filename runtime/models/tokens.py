@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .base import Message
+from lmteams.runtime.models.base import Message
 
 # letters (any script) | digits | punctuation and symbols (underscore included)
 _TOKEN = re.compile(r"[^\W\d_]+|\d+|(?:[^\w\s]|_)+")

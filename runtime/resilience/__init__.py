@@ -6,14 +6,14 @@ run report. ``ResilientModel`` stacks them around one model; ``compose``
 nests any of them around any async call.
 """
 
-from .breaker import BreakerState, CircuitBreaker
-from .budget import Budget
-from .events import EventSink, null_sink, structlog_sink
-from .fallback import Fallback
-from .retry import Retry, default_retryable
-from .stack import Middleware, ResilientModel, compose
-from .structured import JSONExtractError, complete_structured, extract_json
-from .timeout import Timeout
+from lmteams.runtime.resilience.breaker import BreakerState, CircuitBreaker
+from lmteams.runtime.resilience.budget import Budget
+from lmteams.runtime.resilience.events import EventSink, null_sink, structlog_sink
+from lmteams.runtime.resilience.fallback import Fallback
+from lmteams.runtime.resilience.retry import Retry, default_retryable
+from lmteams.runtime.resilience.stack import Middleware, ResilientModel, compose
+from lmteams.runtime.resilience.structured import JSONExtractError, complete_structured, extract_json
+from lmteams.runtime.resilience.timeout import Timeout
 
 __all__ = [
     "BreakerState",

@@ -27,9 +27,9 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import TypeVar
 
-from ..errors import CircuitOpen
-from .events import EventSink, sink_or_null
-from .retry import default_retryable
+from lmteams.runtime.errors import CircuitOpen
+from lmteams.runtime.resilience.events import EventSink, sink_or_null
+from lmteams.runtime.resilience.retry import default_retryable
 
 T = TypeVar("T")
 
@@ -120,7 +120,9 @@ class CircuitBreaker:
     def _reject(self, retry_after: float | None, why: str) -> CircuitOpen:
         self.rejected += 1
         self._emit("breaker_rejected", {"name": self.name})
-        return CircuitOpen(f"circuit breaker {self.name or '(unnamed)'} {why}", model=self.name or None, retry_after=retry_after)
+        return CircuitOpen(
+            f"circuit breaker {self.name or '(unnamed)'} {why}", model=self.name or None, retry_after=retry_after
+        )
 
     # -- the middleware -----------------------------------------------------------
 

@@ -13,9 +13,9 @@ call each; after that every ``check()`` refuses.
 
 from __future__ import annotations
 
-from ..errors import BudgetExceeded
-from ..models.base import Completion
-from .events import EventSink, sink_or_null
+from lmteams.runtime.errors import BudgetExceeded
+from lmteams.runtime.models.base import Completion
+from lmteams.runtime.resilience.events import EventSink, sink_or_null
 
 
 class Budget:
@@ -61,7 +61,9 @@ class Budget:
         self.refusals += 1
         self._emit("budget_exceeded", {"what": what, "used": used, "limit": limit})
         if what == "tokens":
-            msg = f"token budget exceeded: used {used} of max_tokens={limit}; raise max_tokens or use fewer/shorter calls"
+            msg = (
+                f"token budget exceeded: used {used} of max_tokens={limit}; raise max_tokens or use fewer/shorter calls"
+            )
         else:
             msg = f"cost budget exceeded: used ${used:.4f} of max_cost_usd=${limit:.4f}; raise max_cost_usd or use a cheaper model"
         raise BudgetExceeded(msg)

@@ -19,10 +19,10 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import AllFallbacksFailed, ModelError
-from ..models.base import Completion, MessagesLike, Model
-from .breaker import CircuitBreaker
-from .events import EventSink, sink_or_null
+from lmteams.runtime.errors import AllFallbacksFailed, ModelError
+from lmteams.runtime.models.base import Completion, MessagesLike, Model
+from lmteams.runtime.resilience.breaker import CircuitBreaker
+from lmteams.runtime.resilience.events import EventSink, sink_or_null
 
 
 class Fallback:
@@ -39,7 +39,9 @@ class Fallback:
         if not models:
             raise ValueError("Fallback needs at least one model")
         if breakers is not None and len(breakers) != len(models):
-            raise ValueError(f"Fallback needs one breaker per model: got {len(breakers)} breakers for {len(models)} models")
+            raise ValueError(
+                f"Fallback needs one breaker per model: got {len(breakers)} breakers for {len(models)} models"
+            )
         self.models = list(models)
         self.breakers = list(breakers) if breakers is not None else None
         self.name = name or "fallback(" + ", ".join(m.name for m in self.models) + ")"
@@ -60,7 +62,11 @@ class Fallback:
                     self.fallbacks += 1
                     self._emit(
                         "fallback",
-                        {"from_model": model.name, "to_model": self.models[i + 1].name, "error": str(exc) or type(exc).__name__},
+                        {
+                            "from_model": model.name,
+                            "to_model": self.models[i + 1].name,
+                            "error": str(exc) or type(exc).__name__,
+                        },
                     )
         self.exhausted += 1
         detail = "; ".join(f"{m.name}: {type(e).__name__}: {e}" for m, e in zip(self.models, errors, strict=True))

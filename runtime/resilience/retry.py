@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 import anyio
 
-from ..errors import ModelError
-from .events import EventSink, sink_or_null
+from lmteams.runtime.errors import ModelError
+from lmteams.runtime.resilience.events import EventSink, sink_or_null
 
 T = TypeVar("T")
 

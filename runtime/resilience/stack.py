@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar, cast
 
-from ..models.base import Completion, MessagesLike, Model
-from .breaker import CircuitBreaker
-from .budget import Budget
-from .events import EventSink
-from .retry import Retry
-from .timeout import Timeout
+from lmteams.runtime.models.base import Completion, MessagesLike, Model
+from lmteams.runtime.resilience.breaker import CircuitBreaker
+from lmteams.runtime.resilience.budget import Budget
+from lmteams.runtime.resilience.events import EventSink
+from lmteams.runtime.resilience.retry import Retry
+from lmteams.runtime.resilience.timeout import Timeout
 
 T = TypeVar("T")
 

@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import OutputParseError
-from ..models.base import Completion, Message, MessagesLike, as_messages
-from .events import EventSink, sink_or_null
+from lmteams.runtime.errors import OutputParseError
+from lmteams.runtime.models.base import Completion, Message, MessagesLike, as_messages
+from lmteams.runtime.resilience.events import EventSink, sink_or_null
 
 T = TypeVar("T", bound=BaseModel)
 

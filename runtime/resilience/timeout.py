@@ -13,8 +13,8 @@ from typing import TypeVar
 
 import anyio
 
-from ..errors import ModelTimeout
-from .events import EventSink, sink_or_null
+from lmteams.runtime.errors import ModelTimeout
+from lmteams.runtime.resilience.events import EventSink, sink_or_null
 
 T = TypeVar("T")
 

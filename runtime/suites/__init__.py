@@ -27,9 +27,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import LmTeamsError, OutputParseError
-from ..graph import check_relative_path
-from ..models.base import Message, MessagesLike, as_messages
+from lmteams.runtime.errors import LmTeamsError, OutputParseError
+from lmteams.runtime.graph import check_relative_path
+from lmteams.runtime.models.base import Message, MessagesLike, as_messages
 
 __all__ = [
     "FILE_REPLY_INSTRUCTIONS",
@@ -136,12 +136,14 @@ class FileReply(BaseModel):
         Raises ``OutputParseError`` (with the reply attached) when there is no
         JSON or it does not match the schema.
         """
-        from ..resilience.structured import JSONExtractError, extract_json
+        from lmteams.runtime.resilience.structured import JSONExtractError, extract_json
 
         try:
             return cls.model_validate(extract_json(text))
         except JSONExtractError as exc:
-            raise OutputParseError(f"the reply holds no FileReply: {exc}; {FILE_REPLY_INSTRUCTIONS}", reply=text) from exc
+            raise OutputParseError(
+                f"the reply holds no FileReply: {exc}; {FILE_REPLY_INSTRUCTIONS}", reply=text
+            ) from exc
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first.get("loc", ())) or "reply"
@@ -277,7 +279,9 @@ class Suite:
         try:
             return source.read_text(encoding="utf-8")
         except OSError as exc:
-            raise SuiteError(f"suite {self.name!r}: task {task_id!r} has no {kind} file for {path} ({source}): {exc}") from exc
+            raise SuiteError(
+                f"suite {self.name!r}: task {task_id!r} has no {kind} file for {path} ({source}): {exc}"
+            ) from exc
 
 
 def _load_mapping(text: str, path: Path) -> dict[str, Any]:
@@ -341,9 +345,7 @@ def make_responder(suite: Suite, *, bug_rate: float = 0.0, seed: int = 0) -> Cal
         conversation = as_messages(messages)
         task_id = find_task_id(conversation)
         if task_id is None:
-            return (
-                f"I'm sorry, I can't tell which task you want: please name it on a line '{TASK_ID_PREFIX} <id>'."
-            )
+            return f"I'm sorry, I can't tell which task you want: please name it on a line '{TASK_ID_PREFIX} <id>'."
         if task_id not in suite:
             return (
                 f"I'm sorry, I don't know a task called {task_id!r} in the {suite.name} suite, "

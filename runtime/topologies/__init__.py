@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from .centralized import run_orchestrator, run_worker
-from .decentralized import run_decentralized
-from .preassigned import run_preassigned
+from lmteams.runtime.topologies.centralized import run_orchestrator, run_worker
+from lmteams.runtime.topologies.decentralized import run_decentralized
+from lmteams.runtime.topologies.preassigned import run_preassigned
 
 
 class Topology(StrEnum):

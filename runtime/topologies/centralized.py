@@ -17,11 +17,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from consensus.world import Applied, Cas, TaskStatus
-
-from ..agent import Agent, Outcome
-from ..messaging import MessageKind
-from .common import end_if_finished, reserve_backup, straggler
+from lmteams.consensus.world import Applied, Cas, TaskStatus
+from lmteams.runtime.agent import Agent, Outcome
+from lmteams.runtime.messaging import MessageKind
+from lmteams.runtime.topologies.common import end_if_finished, reserve_backup, straggler
 
 
 async def run_worker(agent: Agent, orchestrator: Callable[[], str | None]) -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import time
 
-from consensus.world import Applied, Cas
-
-from ..agent import Agent, Outcome
-from ..report import RunStatus
-from ..run_state import CommittedView
+from lmteams.consensus.world import Applied, Cas
+from lmteams.runtime.agent import Agent, Outcome
+from lmteams.runtime.report import RunStatus
+from lmteams.runtime.run_state import CommittedView
 
 
 def end_if_finished(agent: Agent, view: CommittedView) -> bool:

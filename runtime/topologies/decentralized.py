@@ -8,8 +8,8 @@ wakes everyone, and a timer re-reads committed state in case one is lost.
 
 from __future__ import annotations
 
-from ..agent import Agent
-from .common import end_if_finished, try_backup
+from lmteams.runtime.agent import Agent
+from lmteams.runtime.topologies.common import end_if_finished, try_backup
 
 
 async def run_decentralized(agent: Agent) -> None:

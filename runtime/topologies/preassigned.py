@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 
-from ..agent import Agent
-from .common import end_if_finished, try_backup
+from lmteams.runtime.agent import Agent
+from lmteams.runtime.topologies.common import end_if_finished, try_backup
 
 
 async def run_preassigned(agent: Agent, plan: list[str]) -> None:

@@ -46,13 +46,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from consensus import ConfChangeRejected, RaftConfig
-from consensus.messages import Message
-from consensus.testing import InvariantViolation, Simulation
+from lmteams.consensus import ConfChangeRejected, RaftConfig
+from lmteams.consensus.core.messages import Message
+from lmteams.consensus.testing import InvariantViolation, Simulation
 
 
 class RecordingMachine:
@@ -272,7 +272,11 @@ class ScenarioRunner:
             entries = c.log.slice(first, c.last_index + 1)
         text = " ".join(str(e) for e in entries) or "(empty)"
         if first > 1:
-            snap_term = self.s.storages[node].term(first - 1) if node in self.s.crashed else self.s.cores[node].log.term(first - 1)
+            snap_term = (
+                self.s.storages[node].term(first - 1)
+                if node in self.s.crashed
+                else self.s.cores[node].log.term(first - 1)
+            )
             text = f"[snapshot {snap_term}/{first - 1}] {text}"
         return text
 
@@ -342,4 +346,3 @@ def run_file(path: Path) -> tuple[list[Block], list[Block]]:
     if os.environ.get("LMTEAMS_REWRITE_SCENARIOS"):
         path.write_text(render(actual, text))
     return blocks, actual
-

@@ -12,8 +12,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from consensus.client import Client, ClientTimeout, CommandRejected, SessionClient
-from consensus.client_protocol import (
+from lmteams.consensus.client.protocol import (
     ErrorCode,
     ErrorResponse,
     ProposeRequest,
@@ -25,10 +24,11 @@ from consensus.client_protocol import (
     decode_response,
     encode,
 )
-from consensus.process import NodeConfig, NodeProcess
-from consensus.remote_client import RemoteClient, parse_address
-from consensus.world import Applied, Cas, Get, Proposal, Put, Rejected
-from transports import Backoff, open_connection
+from lmteams.consensus.client.remote import RemoteClient, parse_address
+from lmteams.consensus.client.session import Client, ClientTimeout, CommandRejected, SessionClient
+from lmteams.consensus.cluster.process import NodeConfig, NodeProcess
+from lmteams.consensus.world import Applied, Cas, Get, Proposal, Put, Rejected
+from lmteams.transports import Backoff, open_connection
 
 from .ports import free_ports
 
@@ -36,8 +36,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 SECRET = b"client-protocol-test-secret"
 IDS = ("a", "b", "c")
-
-
 
 
 def configs(tmp_path: Path) -> dict[str, NodeConfig]:
@@ -84,7 +82,11 @@ async def leader_of(procs: dict[str, NodeProcess], timeout: float = 10.0) -> str
 
 def test_requests_and_responses_round_trip() -> None:
     proposal = Proposal(client_id="c", seq=2, ack_below=2, stamp=0.0, command=Put(key="k", value={"v": [1, 2.5]}))
-    for request in (ProposeRequest(id=1, proposal=proposal), ReadRequest(id=2, command=Get(key="k")), StatusRequest(id=3)):
+    for request in (
+        ProposeRequest(id=1, proposal=proposal),
+        ReadRequest(id=2, command=Get(key="k")),
+        StatusRequest(id=3),
+    ):
         assert decode_request(encode(request)) == request
     for response in (
         ResultResponse(id=1, result=Applied(value=[1, "x"])),

@@ -8,10 +8,10 @@ from typing import Any
 import anyio
 import pytest
 
-from consensus.client import ClientTimeout, SessionClient
-from consensus.errors import NotLeader
-from consensus.world import Applied, Proposal, Put, Rejected
-from transports import Backoff
+from lmteams.consensus.client.session import ClientTimeout, SessionClient
+from lmteams.consensus.errors import NotLeader
+from lmteams.consensus.world import Applied, Proposal, Put, Rejected
+from lmteams.transports import Backoff
 
 pytestmark = pytest.mark.anyio
 
@@ -61,7 +61,9 @@ async def test_a_timed_out_attempt_is_retried_with_the_same_seq_and_bytes() -> N
 async def test_the_deadline_ends_the_call_with_client_timeout_naming_the_last_error() -> None:
     client = Scripted([], attempt_timeout=0.05, deadline=0.3)
     started = anyio.current_time()
-    with pytest.raises(ClientTimeout, match="got no answer within 0.3s; it may or may not have taken effect; last error"):
+    with pytest.raises(
+        ClientTimeout, match="got no answer within 0.3s; it may or may not have taken effect; last error"
+    ):
         await put(client)
     elapsed = anyio.current_time() - started
     assert 0.3 <= elapsed < 0.6
@@ -95,4 +97,3 @@ async def test_cancelling_the_caller_is_not_taken_for_a_timeout() -> None:
     client.script = ["again"]
     assert await put(client) == Applied(value="again")
     assert anyio.current_time() - started < 1.0
-

@@ -13,10 +13,10 @@ import random
 import anyio
 import pytest
 
-from consensus import RaftConfig
-from consensus.client import ClientTimeout
-from consensus.cluster import LocalCluster
-from consensus.testing import History, KVModel, check_linearizable
+from lmteams.consensus import RaftConfig
+from lmteams.consensus.client.session import ClientTimeout
+from lmteams.consensus.cluster.local import LocalCluster
+from lmteams.consensus.testing import History, KVModel, check_linearizable
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from consensus import ConfChangeInProgress, InvalidConfChange, Membership, NotLeader, RaftConfig, Role
-from consensus.cluster import LocalCluster
-from consensus.node import CatchUpTimeout, NodeStopped
-from consensus.world import Applied, ClaimTask, WorldState
+from lmteams.consensus import ConfChangeInProgress, InvalidConfChange, Membership, NotLeader, RaftConfig, Role
+from lmteams.consensus.cluster.local import LocalCluster
+from lmteams.consensus.node.raft_node import CatchUpTimeout, NodeStopped
+from lmteams.consensus.world import Applied, ClaimTask, WorldState
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 

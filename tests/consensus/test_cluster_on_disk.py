@@ -8,9 +8,10 @@ from pathlib import Path
 import anyio
 import pytest
 
-from consensus import FileStorage, MemoryStorage, entry_data
-from consensus.cluster import LocalCluster
-from consensus.messages import EntryKind
+from lmteams.consensus import FileStorage, MemoryStorage
+from lmteams.consensus.cluster.local import LocalCluster
+from lmteams.consensus.core.messages import EntryKind
+from lmteams.consensus.node import entry_data
 
 from .kv_machine import KVMachine, cmd
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import anyio
 import pytest
 
-from consensus import FileStorage, RaftConfig
-from consensus.cluster import LocalCluster
-from consensus.world import AcquireLock, Applied, ClaimTask, Put, Proposal, WorldState, encode_proposal
+from lmteams.consensus import FileStorage, RaftConfig
+from lmteams.consensus.cluster.local import LocalCluster
+from lmteams.consensus.world import AcquireLock, Applied, ClaimTask, Proposal, Put, WorldState, encode_proposal
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -27,8 +27,12 @@ async def write_world(node, start: int, count: int) -> None:  # type: ignore[no-
     for i in range(start, start + count):
         result = await node.propose(proposal(i, Put(key=f"k{i % 7}", value={"i": i, "pad": "x" * 40})))
         assert isinstance(result, Applied)
-    assert isinstance(await node.propose(proposal(start + count, ClaimTask(task=f"t{start}", agent="a1", lease_s=60))), Applied)
-    assert isinstance(await node.propose(proposal(start + count + 1, AcquireLock(resource="f.py", agent="a1", lease_s=60))), Applied)
+    assert isinstance(
+        await node.propose(proposal(start + count, ClaimTask(task=f"t{start}", agent="a1", lease_s=60))), Applied
+    )
+    assert isinstance(
+        await node.propose(proposal(start + count + 1, AcquireLock(resource="f.py", agent="a1", lease_s=60))), Applied
+    )
 
 
 async def converged(cluster: LocalCluster, index: int) -> None:
@@ -85,7 +89,7 @@ async def test_a_file_storage_cluster_restarts_from_snapshot_and_suffix(tmp_path
     # A new cluster over the same directories: each node restores its
     # snapshot, then applies the log after it.
     async with LocalCluster(3, seed=13, config=CONFIG, storage=storage) as again:
-        for n, node in again.nodes.items():
+        for node in again.nodes.values():
             assert node.applied_index >= node.snapshot_index > 0
         leader = again.node(await again.wait_for_leader())
         await converged(again, applied)

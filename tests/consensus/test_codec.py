@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consensus import (
+from lmteams.consensus import (
     ConfChange,
     ConfChangeOp,
     DecodeError,
@@ -23,8 +23,8 @@ from consensus import (
     MessageType,
     decode,
     encode,
-    entry_data,
 )
+from lmteams.consensus.node import entry_data
 
 U64 = 2**64 - 1
 
@@ -212,20 +212,45 @@ def test_roundtrip_every_type_explicitly() -> None:
         elif t is MessageType.SNAP_RESP:
             extra = dict(offset=5)
         m = Message(
-            t, "n1", "n2", 3, log_term=2, index=7, commit=6, entries=entries, reject=True, reject_hint=4, context=9, **extra
+            t,
+            "n1",
+            "n2",
+            3,
+            log_term=2,
+            index=7,
+            commit=6,
+            entries=entries,
+            reject=True,
+            reject_hint=4,
+            context=9,
+            **extra,
         )
         assert decode(encode(m)) == m
 
 
 def test_snapshot_encoding_matches_documented_layout() -> None:
     m = Message(
-        MessageType.SNAP, "a", "b", 5, log_term=4, index=9, commit=3, offset=16, done=True, data=b"xyz", voters=("a", "b")
+        MessageType.SNAP,
+        "a",
+        "b",
+        5,
+        log_term=4,
+        index=9,
+        commit=3,
+        offset=16,
+        done=True,
+        data=b"xyz",
+        voters=("a", "b"),
     )
-    want = raw(mtype=int(MessageType.SNAP), log_term=4, index=9, commit=3, trailer=snap_section(16, 1, (b"a", b"b"), b"xyz"))
+    want = raw(
+        mtype=int(MessageType.SNAP), log_term=4, index=9, commit=3, trailer=snap_section(16, 1, (b"a", b"b"), b"xyz")
+    )
     assert encode(m) == want
     assert decode(want) == m
     resp = Message(MessageType.SNAP_RESP, "a", "b", 5, index=9, offset=19)
-    assert encode(resp) == raw(mtype=int(MessageType.SNAP_RESP), log_term=0, index=9, commit=0, trailer=snap_section(19, 0, ()))
+    assert encode(resp) == raw(
+        mtype=int(MessageType.SNAP_RESP), log_term=0, index=9, commit=0, trailer=snap_section(19, 0, ())
+    )
 
 
 def test_other_types_carry_no_snapshot_fields() -> None:
@@ -448,7 +473,13 @@ def _snap(**kw: object) -> bytes:
 def test_reference_snapshot_chunk_decodes() -> None:
     m = decode(_snap())
     assert (m.type, m.index, m.log_term, m.offset, m.done, m.data, m.voters) == (
-        MessageType.SNAP, 9, 4, 0, True, b"data", ("a", "b")
+        MessageType.SNAP,
+        9,
+        4,
+        0,
+        True,
+        b"data",
+        ("a", "b"),
     )
 
 
@@ -496,9 +527,15 @@ def test_snap_resp_carries_no_data_or_voters() -> None:
 
 
 def test_snapshot_learners_roundtrip_in_the_documented_layout() -> None:
-    m = Message(MessageType.SNAP, "a", "b", 5, log_term=4, index=9, done=True, data=b"d", voters=("a",), learners=("c", "d"))
+    m = Message(
+        MessageType.SNAP, "a", "b", 5, log_term=4, index=9, done=True, data=b"d", voters=("a",), learners=("c", "d")
+    )
     want = raw(
-        mtype=int(MessageType.SNAP), log_term=4, index=9, commit=0, trailer=snap_section(0, 1, (b"a",), b"d", (b"c", b"d"))
+        mtype=int(MessageType.SNAP),
+        log_term=4,
+        index=9,
+        commit=0,
+        trailer=snap_section(0, 1, (b"a",), b"d", (b"c", b"d")),
     )
     assert encode(m) == want and decode(want) == m
 
@@ -521,7 +558,9 @@ def test_snapshot_empty_learner_id() -> None:
 
 
 def test_snap_resp_carries_no_learners() -> None:
-    assert "snapresp carries no" in _error(raw(mtype=int(MessageType.SNAP_RESP), trailer=snap_section(4, 0, (), b"", (b"c",))))
+    assert "snapresp carries no" in _error(
+        raw(mtype=int(MessageType.SNAP_RESP), trailer=snap_section(4, 0, (), b"", (b"c",)))
+    )
 
 
 def test_conf_change_entry_roundtrip_and_layout() -> None:

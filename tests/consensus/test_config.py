@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from consensus import RaftConfig
+from lmteams.consensus import RaftConfig
 
 INT_FIELDS = [
     "election_timeout_min",
@@ -26,7 +26,9 @@ def test_defaults_are_valid() -> None:
 
 
 def test_valid_custom_values() -> None:
-    c = RaftConfig(election_timeout_min=4, election_timeout_max=5, heartbeat_interval=3, pre_vote=False, check_quorum=False)
+    c = RaftConfig(
+        election_timeout_min=4, election_timeout_max=5, heartbeat_interval=3, pre_vote=False, check_quorum=False
+    )
     assert (c.election_timeout_min, c.election_timeout_max, c.heartbeat_interval) == (4, 5, 3)
     assert c.pre_vote is False and c.check_quorum is False
 

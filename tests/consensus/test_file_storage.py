@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
-from consensus.errors import CompactedError, StorageError
-from consensus.file_storage import CorruptHardStateError, CorruptLogError, FileStorage
-from consensus.messages import Entry, EntryKind, HardState
-from consensus.storage import MemoryStorage, Storage
+from lmteams.consensus.core.messages import Entry, EntryKind, HardState
+from lmteams.consensus.core.storage import MemoryStorage, Storage
+from lmteams.consensus.errors import CompactedError, StorageError
+from lmteams.consensus.node.file_storage import CorruptHardStateError, CorruptLogError, FileStorage
 
 
 def record(term: int, index: int, data: bytes = b"", kind: int = 0) -> bytes:
@@ -302,8 +302,8 @@ def test_leftover_tmp_hardstate_ignored(tmp_path: Path) -> None:
 _CHILD = textwrap.dedent(
     """
     import os, signal, sys
-    from consensus.file_storage import FileStorage
-    from consensus.messages import Entry, HardState
+    from lmteams.consensus.node.file_storage import FileStorage
+    from lmteams.consensus.core.messages import Entry, HardState
 
     s = FileStorage(sys.argv[1])
     fsyncs = []
@@ -419,7 +419,7 @@ def test_reopened_commit_lags_but_never_leads(tmp_path: Path) -> None:
 def test_restarted_core_commits_only_what_it_saved_then_catches_up(tmp_path: Path) -> None:
     import random
 
-    from consensus import Message, MessageType, RaftConfig, RaftCore
+    from lmteams.consensus import Message, MessageType, RaftConfig, RaftCore
 
     with FileStorage(tmp_path) as s:
         s.save(HardState(1, "2", 2), ents(1, 6))
@@ -440,8 +440,8 @@ def test_restarted_core_commits_only_what_it_saved_then_catches_up(tmp_path: Pat
 _VOTE_CHILD = textwrap.dedent(
     """
     import os, signal, sys
-    from consensus.file_storage import FileStorage
-    from consensus.messages import HardState
+    from lmteams.consensus.node.file_storage import FileStorage
+    from lmteams.consensus.core.messages import HardState
 
     s = FileStorage(sys.argv[1])
     s.save(HardState(term=2, vote="c", commit=2), [])  # the vote for c, durable before it is sent

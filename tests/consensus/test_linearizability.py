@@ -15,17 +15,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import consensus.testing.linearizability as lin
-from consensus.testing.history import History, Operation
-from consensus.testing.linearizability import LinearizabilityResult, check_linearizable
-from consensus.testing.models import UNKNOWN, KVModel, Model, RegisterModel
+import lmteams.consensus.testing.linearizability as lin
+from lmteams.consensus.testing.history import History, Operation
+from lmteams.consensus.testing.linearizability import LinearizabilityResult, check_linearizable
+from lmteams.consensus.testing.models import UNKNOWN, KVModel, Model, RegisterModel
 
 NEVER_WRITTEN = 999
 
 
-def op(
-    client: Hashable, input: tuple[Any, ...], output: Any, call: float, ret: float | None
-) -> Operation:
+def op(client: Hashable, input: tuple[Any, ...], output: Any, call: float, ret: float | None) -> Operation:
     return Operation(client, input, output, call, ret)
 
 
@@ -84,9 +82,7 @@ def counterexample_sources(ops: Sequence[Operation], result: LinearizabilityResu
     return sources
 
 
-def assert_valid_counterexample(
-    ops: Sequence[Operation], result: LinearizabilityResult, model: Model[Any]
-) -> None:
+def assert_valid_counterexample(ops: Sequence[Operation], result: LinearizabilityResult, model: Model[Any]) -> None:
     """The counterexample fails, is an order-preserving sub-history modulo
     weakening, and (when ``result.minimal``) is minimal as documented:
 
@@ -357,9 +353,7 @@ def test_pending_put_may_never_happen() -> None:
 
 
 def test_pending_put_may_happen_between_reads_but_not_undo() -> None:
-    assert check_linearizable(
-        [put("a", 1, 0, None), get("b", None, 1, 2), get("b", 1, 3, 4)], RegisterModel()
-    )
+    assert check_linearizable([put("a", 1, 0, None), get("b", None, 1, 2), get("b", 1, 3, 4)], RegisterModel())
     # Once a read saw it, it cannot un-happen.
     ops = [put("a", 1, 0, None), get("b", 1, 1, 2), get("b", None, 3, 4)]
     result = assert_rejected(ops)
@@ -546,9 +540,7 @@ KV_KINDS = ("put", "get", "cas", "delete")
 
 
 @st.composite
-def simulated_histories(
-    draw: st.DrawFn, kv: bool, need_get: bool = False, max_ops: int = 14
-) -> list[Operation]:
+def simulated_histories(draw: st.DrawFn, kv: bool, need_get: bool = False, max_ops: int = 14) -> list[Operation]:
     """Run a reference register/KV where each op takes effect atomically at a
     random instant inside its interval (pending ops: any time after the call,
     or never) and record what clients would have seen."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from consensus import RaftConfig
-from consensus.testing import Simulation
+from lmteams.consensus import RaftConfig
+from lmteams.consensus.testing import Simulation
 
 CFG = RaftConfig()  # election timeout in [10, 20) ticks
 ELECTION_BOUND = 10 * CFG.election_timeout_max  # 500 seeds: worst seen 103
@@ -24,18 +24,24 @@ def _isolate_minority(sim: Simulation) -> None:
 
 
 @pytest.mark.parametrize("size", [3, 5])
-@pytest.mark.parametrize("setup", [None, _crash_minority, _isolate_minority], ids=["all", "minority-crashed", "minority-isolated"])
+@pytest.mark.parametrize(
+    "setup", [None, _crash_minority, _isolate_minority], ids=["all", "minority-crashed", "minority-isolated"]
+)
 def test_leader_elected_and_proposal_commits(size: int, setup) -> None:
     for seed in range(100):
         sim = Simulation(size, seed=seed, config=CFG)
         if setup is not None:
             setup(sim)
-        assert sim.run_until(lambda: sim.leader() is not None, ELECTION_BOUND), f"no leader within {ELECTION_BOUND} ticks, seed {seed}"
+        assert sim.run_until(lambda sim=sim: sim.leader() is not None, ELECTION_BOUND), (
+            f"no leader within {ELECTION_BOUND} ticks, seed {seed}"
+        )
         leader = sim.leader()
         start = sim.now
         op = sim.propose(["put", "k", seed])
         assert op is not None
-        assert sim.run_until(lambda: not sim.history.is_open(op), COMMIT_BOUND), f"seed {seed}: no commit in {COMMIT_BOUND} ticks"
+        assert sim.run_until(lambda sim=sim, op=op: not sim.history.is_open(op), COMMIT_BOUND), (
+            f"seed {seed}: no commit in {COMMIT_BOUND} ticks"
+        )
         assert sim.now - start <= COMMIT_BOUND
         assert sim.leader() == leader
         committed = {n: c.commit_index for n, c in sim.live_cores() if sim.connected(n, leader)}

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consensus import CompactedError, Entry, HardState, MemoryStorage, StorageError
-from consensus.log import RaftLog
+from lmteams.consensus import CompactedError, Entry, HardState, MemoryStorage, StorageError
+from lmteams.consensus.core.log import RaftLog
 
 
 def ents(start: int, terms: list[int], tag: str = "") -> list[Entry]:

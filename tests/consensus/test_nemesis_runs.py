@@ -10,11 +10,11 @@ import os
 
 import pytest
 
-from consensus import EntryKind, RaftConfig
-from consensus.testing import Simulation
-from consensus.testing.linearizability import check_linearizable
-from consensus.testing.models import KVModel
-from consensus.testing.nemesis import NemesisConfig, run_with_nemesis
+from lmteams.consensus import EntryKind, RaftConfig
+from lmteams.consensus.testing import Simulation
+from lmteams.consensus.testing.linearizability import check_linearizable
+from lmteams.consensus.testing.models import KVModel
+from lmteams.consensus.testing.nemesis import NemesisConfig, run_with_nemesis
 
 SOAK = os.environ.get("HYPOTHESIS_PROFILE") == "soak"
 SEEDS = range(1000) if SOAK else range(25)

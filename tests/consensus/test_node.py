@@ -6,9 +6,9 @@ import anyio
 import pytest
 from structlog.testing import capture_logs
 
-from consensus import NotLeader, ProposalDropped
-from consensus.cluster import LocalCluster
-from consensus.node import NodeStopped
+from lmteams.consensus import NotLeader, ProposalDropped
+from lmteams.consensus.cluster.local import LocalCluster
+from lmteams.consensus.node.raft_node import NodeStopped
 
 from .kv_machine import KVMachine, cmd
 
@@ -199,7 +199,7 @@ async def test_stopped_node_fails_waiters() -> None:
 
 
 async def test_cluster_makes_progress_on_a_lossy_network() -> None:
-    from transports import MemoryNetwork
+    from lmteams.transports import MemoryNetwork
 
     net = MemoryNetwork(seed=5, drop=0.1, duplicate=0.05, delay=(0.0, 0.003))
     async with LocalCluster(3, seed=5, network=net) as c:

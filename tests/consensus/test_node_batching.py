@@ -12,9 +12,10 @@ from typing import Any
 import anyio
 import pytest
 
-from consensus import FileStorage, RaftConfig, entry_data
-from consensus.cluster import LocalCluster
-from consensus.messages import Entry, EntryKind
+from lmteams.consensus import FileStorage, RaftConfig
+from lmteams.consensus.cluster.local import LocalCluster
+from lmteams.consensus.core.messages import Entry, EntryKind
+from lmteams.consensus.node import entry_data
 
 from .kv_machine import KVMachine, cmd
 
@@ -69,11 +70,15 @@ async def test_concurrent_proposals_share_entries_and_each_caller_gets_its_own_r
 async def test_a_failing_command_in_a_batch_fails_only_its_caller() -> None:
     async with LocalCluster(3, seed=3, state_machine=KVMachine) as c:
         lead = c.node(await c.wait_for_leader())
-        payloads = [cmd("put", f"k{i}", i) for i in range(5)] + [cmd("boom")] + [cmd("put", f"k{i}", i) for i in range(5, 10)]
+        payloads = (
+            [cmd("put", f"k{i}", i) for i in range(5)] + [cmd("boom")] + [cmd("put", f"k{i}", i) for i in range(5, 10)]
+        )
         results = await propose_all(lead, payloads)
         assert isinstance(results[5], RuntimeError) and "always fails" in str(results[5])
         assert results[:5] + results[6:] == [None] * 10
-        holder = next(kind for kind, commands in commands_of(c.storages[lead.id].all_entries()) if cmd("boom") in commands)
+        holder = next(
+            kind for kind, commands in commands_of(c.storages[lead.id].all_entries()) if cmd("boom") in commands
+        )
         assert holder is EntryKind.BATCH, "the failing command was not in a batch; the test proves nothing"
         await converge(c, lead.applied_index)
         assert all(c.machines[n].data == {f"k{i}": i for i in range(10)} for n in c.ids)

@@ -25,11 +25,18 @@ from typing import Any
 import anyio
 import pytest
 
-from consensus.client import ClientTimeout
-from consensus.client_protocol import ErrorResponse, NodeStatus, StatusRequest, StatusResponse, decode_response, encode
-from consensus.remote_client import RemoteClient
-from consensus.testing import History, KVModel, check_linearizable
-from transports import Backoff, HandshakeError, open_connection
+from lmteams.consensus.client.protocol import (
+    ErrorResponse,
+    NodeStatus,
+    StatusRequest,
+    StatusResponse,
+    decode_response,
+    encode,
+)
+from lmteams.consensus.client.remote import RemoteClient
+from lmteams.consensus.client.session import ClientTimeout
+from lmteams.consensus.testing import History, KVModel, check_linearizable
+from lmteams.transports import Backoff, HandshakeError, open_connection
 
 from .ports import free_ports
 
@@ -42,11 +49,9 @@ SHARED_KEYS = ("x", "y")
 CRASH_RUNS: list[str] = []
 
 
-
-
 def _registered(command: str) -> bool:
-    """Whether ``lmteams <command>`` exists in runtime.cli (else run the module directly)."""
-    from runtime.cli import build_parser
+    """Whether ``lmteams <command>`` exists in lmteams.runtime.cli (else run the module directly)."""
+    from lmteams.runtime.cli import build_parser
 
     parser = build_parser()
     actions = parser._subparsers._group_actions if parser._subparsers else []  # noqa: SLF001
@@ -54,10 +59,10 @@ def _registered(command: str) -> bool:
 
 
 def cli(command: str) -> list[str]:
-    """The argv prefix of ``lmteams <command>``: ``python -m runtime.cli <command>``."""
+    """The argv prefix of ``lmteams <command>``: ``python -m lmteams.runtime.cli <command>``."""
     if _registered(command):
-        return [sys.executable, "-m", "runtime.cli", command]
-    return [sys.executable, "-m", f"runtime.cli.{command}"]
+        return [sys.executable, "-m", "lmteams.runtime.cli", command]
+    return [sys.executable, "-m", f"lmteams.runtime.cli.{command}"]
 
 
 def child_env() -> dict[str, str]:
@@ -136,7 +141,10 @@ class ProcessCluster:
     def logs(self, node: str, tail: int = 40) -> str:
         lines: list[str] = []
         for start in range(1, self.starts[node] + 1):
-            lines += [f"--- {node} start {start} ---", *self.log_path(node, start).read_text(errors="replace").splitlines()]
+            lines += [
+                f"--- {node} start {start} ---",
+                *self.log_path(node, start).read_text(errors="replace").splitlines(),
+            ]
         return "\n".join(lines[-tail:])
 
     def all_logs(self) -> str:
@@ -407,7 +415,9 @@ async def test_unauthenticated_clients_and_garbage_frames_do_not_hurt_a_node(sha
     assert all(proc.poll() is None for proc in shared.procs.values())
 
 
-def kv(shared: ProcessCluster, *args: str, cluster: str | None = None, timeout: float = 10.0) -> subprocess.CompletedProcess[str]:
+def kv(
+    shared: ProcessCluster, *args: str, cluster: str | None = None, timeout: float = 10.0
+) -> subprocess.CompletedProcess[str]:
     """``lmteams kv ARGS`` as a subprocess."""
     argv = [*cli("kv"), *args, "--cluster", cluster or shared.cluster_arg, "--secret-file", str(shared.secret_file)]
     argv += ["--timeout", str(timeout)]
@@ -418,7 +428,7 @@ def kv_here(
     shared: ProcessCluster, capsys: pytest.CaptureFixture[str], *args: str, cluster: str | None = None
 ) -> tuple[int, str, str]:
     """The same command run in this process (the CLI code, without a Python start-up per call)."""
-    from runtime.cli import kv as kv_cli
+    from lmteams.runtime.cli import kv as kv_cli
 
     parser = argparse.ArgumentParser(prog="lmteams kv")
     kv_cli._add_actions(parser)  # noqa: SLF001
@@ -459,7 +469,7 @@ def test_kv_command_line_end_to_end(shared: ProcessCluster, capsys: pytest.Captu
 
 
 def node_arguments(*args: str) -> argparse.Namespace:
-    from runtime.cli import node as node_cli
+    from lmteams.runtime.cli import node as node_cli
 
     parser = argparse.ArgumentParser(prog="lmteams node")
     node_cli._add_arguments(parser)  # noqa: SLF001
@@ -467,7 +477,7 @@ def node_arguments(*args: str) -> argparse.Namespace:
 
 
 def test_node_refuses_bad_arguments(tmp_path: Path) -> None:
-    from runtime.cli.node import UsageError, build_config
+    from lmteams.runtime.cli.node import UsageError, build_config
 
     secret = tmp_path / "secret"
     secret.write_text("  s3cret\n")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from consensus.progress import Progress, ProgressState
+from lmteams.consensus.core.progress import Progress, ProgressState
 
 
 def replicating(match: int, max_inflight: int = 3) -> Progress:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consensus.quorum import VoteResult, committed_index, majority, vote_result
+from lmteams.consensus.core.quorum import VoteResult, committed_index, majority, vote_result
 
 W, L, P = VoteResult.WON, VoteResult.LOST, VoteResult.PENDING
 

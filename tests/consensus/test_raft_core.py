@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import pytest
 
-from consensus import (
+from lmteams.consensus import (
     Entry,
     EntryKind,
     HardState,
@@ -205,8 +205,16 @@ def test_stale_term_message_is_ignored(role: Role, mtype: MessageType) -> None:
     stale = 3
     assert core.term > stale
     core.step(
-        msg(mtype, "2", "1", stale, index=core.last_index, log_term=1, commit=1,
-            entries=(Entry(stale, core.last_index + 1, b"x"),) if mtype is MT.APPEND else ())
+        msg(
+            mtype,
+            "2",
+            "1",
+            stale,
+            index=core.last_index,
+            log_term=1,
+            commit=1,
+            entries=(Entry(stale, core.last_index + 1, b"x"),) if mtype is MT.APPEND else (),
+        )
     )
     assert (core.role, core.term, core.vote, core.leader_id, core.commit_index, log_terms(core)) == before
     rd = process(core)
@@ -268,8 +276,14 @@ def test_messages_from_outside_the_configuration_are_processed() -> None:
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 def test_follower_campaigns_after_randomized_timeout(seed: int) -> None:
-    core = new_core(log_terms=[1, 1], hs=HardState(term=1), seed=seed, pre_vote=False,
-                    election_timeout_min=10, election_timeout_max=20)
+    core = new_core(
+        log_terms=[1, 1],
+        hs=HardState(term=1),
+        seed=seed,
+        pre_vote=False,
+        election_timeout_min=10,
+        election_timeout_max=20,
+    )
     process(core)
     n = ticks_until_campaign(core)
     assert 10 <= n < 20
@@ -530,7 +544,9 @@ def test_vote_is_in_hard_state_of_the_ready_carrying_the_grant() -> None:
     ],
 )
 @pytest.mark.parametrize("vote_type", [MT.VOTE, MT.PRE_VOTE])
-def test_vote_requires_up_to_date_log(vote_type: MessageType, cand_last_index: int, cand_last_term: int, granted: bool) -> None:
+def test_vote_requires_up_to_date_log(
+    vote_type: MessageType, cand_last_index: int, cand_last_term: int, granted: bool
+) -> None:
     core = new_core(log_terms=[1, 1, 2], hs=HardState(term=2), check_quorum=False)
     process(core)
     core.step(msg(vote_type, "2", "1", 3, index=cand_last_index, log_term=cand_last_term))
@@ -659,7 +675,9 @@ def test_leader_lease_off_without_check_quorum() -> None:
 
 
 def test_leader_lease_expires_after_election_timeout() -> None:
-    core = new_core(log_terms=[1], hs=HardState(term=1), check_quorum=True, election_timeout_min=10, election_timeout_max=20)
+    core = new_core(
+        log_terms=[1], hs=HardState(term=1), check_quorum=True, election_timeout_min=10, election_timeout_max=20
+    )
     core.step(msg(MT.HEARTBEAT, "2", "1", 1))
     process(core)
     for _ in range(10):
@@ -761,7 +779,9 @@ def test_leader_appends_carry_prev_of_follower_next_and_commit() -> None:
 def test_follower_appends_and_acks() -> None:
     core = new_core(log_terms=[1], hs=HardState(term=1))
     process(core)
-    core.step(msg(MT.APPEND, "2", "1", 2, index=1, log_term=1, commit=1, entries=(Entry(2, 2, b"a"), Entry(2, 3, b"b"))))
+    core.step(
+        msg(MT.APPEND, "2", "1", 2, index=1, log_term=1, commit=1, entries=(Entry(2, 2, b"a"), Entry(2, 3, b"b")))
+    )
     assert core.leader_id == "2" and core.term == 2
     rd = process(core)
     assert [(e.index, e.data) for e in rd.entries] == [(2, b"a"), (3, b"b")]
@@ -872,7 +892,9 @@ def test_follower_rejects_with_hint_and_leader_probes_there() -> None:
 def test_fast_backtracking_repairs_divergent_follower_in_few_round_trips(
     leader_terms: list[int], follower_terms: list[int], leader_term: int
 ) -> None:
-    leader = new_core("1", log_terms=leader_terms, hs=HardState(term=leader_term), pre_vote=False, max_entries_per_msg=100)
+    leader = new_core(
+        "1", log_terms=leader_terms, hs=HardState(term=leader_term), pre_vote=False, max_entries_per_msg=100
+    )
     follower = new_core("2", log_terms=follower_terms, hs=HardState(term=leader_term))
     elect(leader)
     common = next(
@@ -948,7 +970,7 @@ def test_batches_split_by_max_entries_per_msg(max_inflight: int, expected_msgs: 
 def test_probe_sends_one_append_at_a_time() -> None:
     core = new_core(pre_vote=False, max_entries_per_msg=3)
     elect(core)  # followers are in probe; the no-op probe is outstanding
-    for i in range(7):
+    for _ in range(7):
         core.propose(b"x")
     rd = process(core)
     assert sent(rd, MT.APPEND) == []

@@ -19,7 +19,7 @@ import random
 
 import pytest
 
-from consensus import (
+from lmteams.consensus import (
     ConfChange,
     ConfChangeInProgress,
     ConfChangeOp,
@@ -28,15 +28,15 @@ from consensus import (
     EntryKind,
     HardState,
     InvalidConfChange,
-    MemoryStorage,
     Membership,
+    MemoryStorage,
     MessageType,
     NotLeader,
     RaftConfig,
     RaftCore,
     Role,
 )
-from consensus.messages import Snapshot, SnapshotMeta
+from lmteams.consensus.core.messages import Snapshot, SnapshotMeta
 
 from .test_raft_core import elect, msg, new_core, process, run, sent, ticks_until_campaign
 
@@ -276,8 +276,10 @@ def test_promotion_committed_without_the_learner_still_elects() -> None:
     # before it reaches 1. Leader 2 dies. 3 needs 1's vote to win, and 1
     # still believes it is a learner.
     ids = ("2", "3")
-    cores = {n: RaftCore(n, ids, MemoryStorage(), RaftConfig(pre_vote=False), random.Random(int(n)), learners=("1",))
-             for n in ("1", "2", "3")}
+    cores = {
+        n: RaftCore(n, ids, MemoryStorage(), RaftConfig(pre_vote=False), random.Random(int(n)), learners=("1",))
+        for n in ("1", "2", "3")
+    }
     cores["2"].campaign()
     run(cores, [])
     assert cores["2"].role is Role.LEADER
@@ -334,7 +336,9 @@ def test_leader_keeps_replicating_to_a_removed_node_until_the_removal_commits() 
 
 def test_removed_follower_never_campaigns() -> None:
     follower = new_core("3", ("1", "2", "3"), pre_vote=False)
-    follower.step(msg(MT.APPEND, "1", "3", 1, entries=(Entry(1, 1, b"", EntryKind.NOOP), conf_entry(1, 2, OP.REMOVE, "3"))))
+    follower.step(
+        msg(MT.APPEND, "1", "3", 1, entries=(Entry(1, 1, b"", EntryKind.NOOP), conf_entry(1, 2, OP.REMOVE, "3")))
+    )
     process(follower)
     assert not follower.promotable and follower.voters == {"1", "2"}
     for _ in range(20 * follower.config.election_timeout_max):
@@ -403,7 +407,17 @@ def test_truncated_conf_change_rolls_back() -> None:
     process(follower)
     assert follower.voters == {"1", "2", "3"} and follower.pending_conf_index == 0
     # A truncation that keeps the change keeps it.
-    follower.step(msg(MT.APPEND, "3", "2", 2, log_term=2, index=2, entries=(conf_entry(2, 3, OP.ADD_LEARNER, "5"), Entry(2, 4, b"y"))))
+    follower.step(
+        msg(
+            MT.APPEND,
+            "3",
+            "2",
+            2,
+            log_term=2,
+            index=2,
+            entries=(conf_entry(2, 3, OP.ADD_LEARNER, "5"), Entry(2, 4, b"y")),
+        )
+    )
     follower.step(msg(MT.APPEND, "3", "2", 2, log_term=2, index=3, entries=(Entry(2, 4, b"z"),)))
     process(follower)
     assert follower.membership == Membership.of({"1", "2", "3"}, {"5"})
@@ -472,10 +486,12 @@ def test_new_node_outside_the_configuration_waits_for_the_log() -> None:
 def test_file_storage_restart_recovers_configuration(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # The same recovery from disk: the snapshot file keeps voters and
     # learners, the log keeps the change entries after it.
-    from consensus import FileStorage
+    from lmteams.consensus import FileStorage
 
     with FileStorage(tmp_path) as storage:
-        storage.save(HardState(term=1, commit=3), [Entry(1, 1, b""), conf_entry(1, 2, OP.ADD_LEARNER, "4"), Entry(1, 3, b"x")])
+        storage.save(
+            HardState(term=1, commit=3), [Entry(1, 1, b""), conf_entry(1, 2, OP.ADD_LEARNER, "4"), Entry(1, 3, b"x")]
+        )
         storage.save_snapshot(Snapshot(SnapshotMeta(3, 1, ("1", "2", "3"), ("4",)), b"state"))
         storage.save(None, [conf_entry(1, 4, OP.PROMOTE, "4"), conf_entry(1, 5, OP.REMOVE, "1")])
     with FileStorage(tmp_path) as storage:

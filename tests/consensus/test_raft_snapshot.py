@@ -13,7 +13,7 @@ import random
 
 import pytest
 
-from consensus import (
+from lmteams.consensus import (
     CompactedError,
     Entry,
     HardState,
@@ -25,9 +25,9 @@ from consensus import (
     Ready,
     Role,
 )
-from consensus.log import RaftLog
-from consensus.messages import Snapshot, SnapshotMeta
-from consensus.progress import ProgressState
+from lmteams.consensus.core.log import RaftLog
+from lmteams.consensus.core.messages import Snapshot, SnapshotMeta
+from lmteams.consensus.core.progress import ProgressState
 
 from .test_raft_core import elect, msg, new_core, process, run, sent
 
@@ -52,7 +52,15 @@ def leader_with_snapshot(peers: tuple[str, ...] = ("1", "2"), **config: object) 
 
 
 def chunk(
-    term: int = 12, *, src: str = "1", dst: str = "2", offset: int = 0, data: bytes, done: bool, index: int = 11, snap_term: int = 11
+    term: int = 12,
+    *,
+    src: str = "1",
+    dst: str = "2",
+    offset: int = 0,
+    data: bytes,
+    done: bool,
+    index: int = 11,
+    snap_term: int = 11,
 ) -> Message:
     return Message(
         MT.SNAP, src, dst, term, log_term=snap_term, index=index, offset=offset, data=data, done=done, voters=("1", "2")
@@ -62,7 +70,9 @@ def chunk(
 def chunks_of(snap: Snapshot, size: int, term: int = 12) -> list[Message]:
     data = snap.data
     return [
-        chunk(term, offset=o, data=data[o : o + size], done=o + size >= len(data), index=snap.index, snap_term=snap.term)
+        chunk(
+            term, offset=o, data=data[o : o + size], done=o + size >= len(data), index=snap.index, snap_term=snap.term
+        )
         for o in range(0, max(len(data), 1), size)
     ]
 
@@ -87,7 +97,15 @@ def test_sending_snapshot_sets_pending_snapshot() -> None:
     assert pr.state is ProgressState.SNAPSHOT
     assert pr.pending_snapshot == 11
     [m] = sent(sm.msgs, MT.SNAP)
-    assert (m.dst, m.index, m.log_term, m.offset, m.data, m.done, m.voters) == ("2", 11, 11, 0, b"state-at-11", True, ("1", "2"))
+    assert (m.dst, m.index, m.log_term, m.offset, m.data, m.done, m.voters) == (
+        "2",
+        11,
+        11,
+        0,
+        b"state-at-11",
+        True,
+        ("1", "2"),
+    )
 
 
 def test_pending_snapshot_pauses_replication() -> None:
@@ -197,7 +215,12 @@ def test_restore() -> None:
     assert (core.applied_index, core.log.pending_snapshot()) == (11, None)
     storage = core.log.storage
     assert isinstance(storage, MemoryStorage)
-    assert (storage.snapshot(), storage.first_index(), storage.last_index(), storage.all_entries()) == (SNAP, 12, 11, [])
+    assert (storage.snapshot(), storage.first_index(), storage.last_index(), storage.all_entries()) == (
+        SNAP,
+        12,
+        11,
+        [],
+    )
     assert not core.has_ready()
 
 
@@ -286,7 +309,11 @@ def test_chunk_of_another_snapshot_restarts_assembly(other: dict[str, int]) -> N
     core = new_core("2", ("1", "2"))
     core.step(chunks_of(SNAP, 4)[0])
     term = other.get("term", 12)
-    core.step(chunk(term, offset=4, data=b"-at-", done=False, index=other.get("index", 11), snap_term=other.get("snap_term", 11)))
+    core.step(
+        chunk(
+            term, offset=4, data=b"-at-", done=False, index=other.get("index", 11), snap_term=other.get("snap_term", 11)
+        )
+    )
     assert core.msgs[-1].reject
     newer = Snapshot(SnapshotMeta(other.get("index", 11), other.get("snap_term", 11), ("1", "2")), b"another state")
     for m in chunks_of(newer, 4, term=term):

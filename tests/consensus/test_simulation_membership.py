@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from consensus import ConfChangeTooEarly, Membership, RaftConfig
-from consensus.testing import InvariantViolation, Simulation
+from lmteams.consensus import ConfChangeTooEarly, Membership, RaftConfig
+from lmteams.consensus.testing import InvariantViolation, Simulation
 
 
 def elected(sim: Simulation) -> str:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from consensus import Entry, RaftConfig
-from consensus.messages import Snapshot, SnapshotMeta
-from consensus.testing import InvariantViolation, KVStateMachine, Simulation
+from lmteams.consensus import Entry, RaftConfig
+from lmteams.consensus.core.messages import Snapshot, SnapshotMeta
+from lmteams.consensus.testing import InvariantViolation, KVStateMachine, Simulation
 
 CFG = dict(election_timeout_min=4, election_timeout_max=8, heartbeat_interval=1)
 

@@ -13,18 +13,18 @@ import sys
 import tempfile
 import textwrap
 import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
-from consensus.errors import CompactedError, StorageError
-from consensus.file_storage import CorruptLogError, CorruptSnapshotError, FileStorage
-from consensus.messages import Entry, HardState, Snapshot, SnapshotMeta
-from consensus.storage import MemoryStorage, Storage
+from lmteams.consensus.core.messages import Entry, HardState, Snapshot, SnapshotMeta
+from lmteams.consensus.core.storage import MemoryStorage, Storage
+from lmteams.consensus.errors import CompactedError, StorageError
+from lmteams.consensus.node.file_storage import CorruptLogError, CorruptSnapshotError, FileStorage
 
 VOTERS = ("n1", "n2", "n3")
 
@@ -57,7 +57,13 @@ def record(term: int, index: int, data: bytes = b"", kind: int = 0) -> bytes:
 
 
 def snapshot_file(
-    index: int, term: int, voters: list[str], data: bytes, *, meta: bytes | None = None, learners: list[str] | None = None
+    index: int,
+    term: int,
+    voters: list[str],
+    data: bytes,
+    *,
+    meta: bytes | None = None,
+    learners: list[str] | None = None,
 ) -> bytes:
     """Independent encoder of the documented snapshot file."""
     if meta is None:
@@ -172,7 +178,9 @@ def test_restart_is_snapshot_plus_suffix(tmp_path: Path) -> None:
     assert (tmp_path / "snapshot").read_bytes() == snapshot_file(6, 2, list(VOTERS), b"\x00binary\xff" * 100)
 
 
-def test_installed_snapshot_survives_restart_and_writes_the_log_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_installed_snapshot_survives_restart_and_writes_the_log_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     s = FileStorage(tmp_path)
     s.save(HardState(1, "n1", 3), ents(1, 6))
     fsyncs: list[int] = []
@@ -294,8 +302,8 @@ def test_leftover_tmp_files_are_removed(tmp_path: Path) -> None:
 _CHILD = textwrap.dedent(
     """
     import os, signal, sys
-    from consensus.file_storage import FileStorage
-    from consensus.messages import Entry, HardState, Snapshot, SnapshotMeta
+    from lmteams.consensus.node.file_storage import FileStorage
+    from lmteams.consensus.core.messages import Entry, HardState, Snapshot, SnapshotMeta
 
     where, path = sys.argv[1], sys.argv[2]
     s = FileStorage(path)
@@ -382,7 +390,11 @@ def test_crash_while_installing_a_leaders_snapshot(tmp_path: Path, index: int, t
     _kill_child(tmp_path, "before-log-rewrite", index, term, "install")
     with FileStorage(tmp_path) as s:
         assert (s.snapshot().index, s.first_index(), s.last_index(), s.all_entries(), s.term(index)) == (
-            index, index + 1, index, [], term
+            index,
+            index + 1,
+            index,
+            [],
+            term,
         )
         # The hard state is the old one (it is written last); Raft copes.
         assert s.initial_state() == HardState(2, "n1", 12)

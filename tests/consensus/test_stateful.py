@@ -20,11 +20,11 @@ import random
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from consensus import ConfChangeRejected, RaftConfig
-from consensus.testing import Simulation
-from consensus.testing.linearizability import check_linearizable
-from consensus.testing.models import KVModel
-from consensus.testing.nemesis import random_membership_change
+from lmteams.consensus import ConfChangeRejected, RaftConfig
+from lmteams.consensus.testing import Simulation
+from lmteams.consensus.testing.linearizability import check_linearizable
+from lmteams.consensus.testing.models import KVModel
+from lmteams.consensus.testing.nemesis import random_membership_change
 
 KEYS = ("x", "y")
 ops = st.one_of(

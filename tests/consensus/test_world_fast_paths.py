@@ -16,15 +16,25 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import consensus.world.machine as machine_module
-from consensus.world import MAX_PROPOSAL_BYTES, Cas, Delete, Get, InvalidCommand, Proposal, Put, WorldState
-from consensus.world import decode_proposal, encode_proposal
-from consensus.world.commands import MAX_SEQ, client_proposal, decode_plain_put
-from consensus.world.sessions import command_digest, put_digest
-from consensus.world.values import canonical
+import lmteams.consensus.world.machine as machine_module
+from lmteams.consensus.world import (
+    MAX_PROPOSAL_BYTES,
+    Cas,
+    Delete,
+    Get,
+    InvalidCommand,
+    Proposal,
+    Put,
+    WorldState,
+    decode_proposal,
+    encode_proposal,
+)
+from lmteams.consensus.world.commands import MAX_SEQ, client_proposal, decode_plain_put
+from lmteams.consensus.world.sessions import command_digest, put_digest
+from lmteams.consensus.world.values import canonical
 
 # Characters around every boundary of the plain set: controls, space, quote, backslash, DEL, non-ASCII.
-TRICKY = " \t\n\x00\x1f\"\\\x7f\x80\xa0\u3000\u2028\ud7ff\U0001f600"
+TRICKY = ' \t\n\x00\x1f"\\\x7f\x80\xa0\u3000\u2028\ud7ff\U0001f600'
 texts = st.text(alphabet=st.sampled_from("abz09-_ .:{}[],/" + TRICKY), max_size=12) | st.sampled_from(
     ["", " ", "   ", "a" * 256, "a" * 257, " " * 256, "v" * 200]
 )

@@ -5,8 +5,17 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from consensus.cluster import LocalCluster
-from consensus.world import AcquireLock, Applied, CheckFence, Put, Proposal, Rejected, RenewLock, encode_proposal
+from lmteams.consensus.cluster.local import LocalCluster
+from lmteams.consensus.world import (
+    AcquireLock,
+    Applied,
+    CheckFence,
+    Proposal,
+    Put,
+    Rejected,
+    RenewLock,
+    encode_proposal,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -56,7 +65,7 @@ async def test_a_client_keeps_its_unanswered_seqs_within_what_the_world_remember
     """With 40 puts at once and a world that remembers 4 results per session, the client never
     opens a seq 4 or more past its oldest unanswered one (and sends nothing before seq 1, which opens
     its session, is applied), so no command finds its session missing or its result forgotten."""
-    from consensus.world import WorldState
+    from lmteams.consensus.world import WorldState
 
     async with LocalCluster(3, seed=4, state_machine=lambda: WorldState(max_results_per_session=4)) as cluster:
         await cluster.wait_for_leader()

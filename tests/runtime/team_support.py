@@ -7,13 +7,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from runtime.events import read_events
-from runtime.graph import TaskGraph
-from runtime.models import Latency, SimulatedModel
-from runtime.models.base import Message
-from runtime.report import RunReport
-from runtime.settings import TeamSettings
-from runtime.suites import coding_suite, make_responder
+from lmteams.runtime.events import read_events
+from lmteams.runtime.graph import TaskGraph
+from lmteams.runtime.models import Latency, SimulatedModel
+from lmteams.runtime.models.base import Message
+from lmteams.runtime.report import RunReport
+from lmteams.runtime.settings import TeamSettings
+from lmteams.runtime.suites import coding_suite, make_responder
 
 SUITE = coding_suite()
 GRAPH = TaskGraph.from_file(SUITE.graph_path)
@@ -24,9 +24,7 @@ SETTINGS = TeamSettings(lease_s=1.5, poll_s=0.1, breaker_reset_s=0.2, retry_base
 
 
 def model(seed: int = 1, *, responder: Callable[[list[Message]], Any] | None = None, **faults: Any) -> SimulatedModel:
-    return SimulatedModel(
-        seed=seed, latency=FAST, responder=responder or make_responder(SUITE, seed=seed), **faults
-    )
+    return SimulatedModel(seed=seed, latency=FAST, responder=responder or make_responder(SUITE, seed=seed), **faults)
 
 
 def completions_by_task(report: RunReport) -> Counter[str]:

@@ -6,13 +6,13 @@ import json
 import subprocess
 import sys
 
-from consensus.testing import PROPERTIES
+from lmteams.consensus.testing import PROPERTIES
 
 ARGS = ["simulate", "--nodes", "3", "--seed", "3", "--ticks", "400", "--drop", "0.1", "--partitions", "--crashes"]
 
 
 def lmteams(*args: str, prelude: str = "") -> subprocess.CompletedProcess[str]:
-    code = f"{prelude}\nimport sys\nfrom runtime.cli import main\nsys.exit(main({list(args)!r}))"
+    code = f"{prelude}\nimport sys\nfrom lmteams.runtime.cli import main\nsys.exit(main({list(args)!r}))"
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
 
 
@@ -48,8 +48,8 @@ def test_simulate_prints_tables() -> None:
 def test_broken_core_exits_nonzero_naming_the_seed() -> None:
     # A real run of a really broken core: votes are never persisted.
     prelude = (
-        "from consensus.raft import RaftCore\n"
-        "from consensus.messages import HardState\n"
+        "from lmteams.consensus.core.raft import RaftCore\n"
+        "from lmteams.consensus.core.messages import HardState\n"
         "RaftCore.hard_state = lambda self: HardState(self.term, None, self.commit_index)"
     )
     proc = lmteams(*ARGS, prelude=prelude)

@@ -18,11 +18,11 @@ import anyio
 import pytest
 import yaml
 
-from runtime.errors import OutputParseError
-from runtime.graph import TaskGraph
-from runtime.models.base import Message
-from runtime.resilience.structured import JSONExtractError, extract_json
-from runtime.suites import (
+from lmteams.runtime.errors import OutputParseError
+from lmteams.runtime.graph import TaskGraph
+from lmteams.runtime.models.base import Message
+from lmteams.runtime.resilience.structured import JSONExtractError, extract_json
+from lmteams.runtime.suites import (
     TASK_ID_PREFIX,
     TESTS_FAILED_MARKER,
     FileEdit,
@@ -35,7 +35,7 @@ from runtime.suites import (
     make_responder,
     write_files,
 )
-from runtime.testrunner import TestOutcome, run_tests
+from lmteams.runtime.testrunner import TestOutcome, run_tests
 
 pytestmark = pytest.mark.timeout(120)
 

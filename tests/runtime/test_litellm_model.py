@@ -20,8 +20,8 @@ from typing import Any
 import anyio
 import pytest
 
-from runtime.errors import BadRequest, ModelConnectionError, ModelError, ModelTimeout, RateLimited, ServerError
-from runtime.models import LiteLLMModel, Model
+from lmteams.runtime.errors import BadRequest, ModelConnectionError, ModelError, ModelTimeout, RateLimited, ServerError
+from lmteams.runtime.models import LiteLLMModel, Model
 
 from .local_server import LocalServer, free_port, local_model_server, require_local_stack
 
@@ -54,8 +54,8 @@ def test_importing_runtime_models_does_not_import_litellm() -> None:
     code = textwrap.dedent(
         """
         import os, sys
-        import runtime.models
-        from runtime.models import LiteLLMModel
+        import lmteams.runtime.models
+        from lmteams.runtime.models import LiteLLMModel
         m = LiteLLMModel("openai/x", api_base="http://127.0.0.1:9/v1")
         loaded = sorted(n for n in sys.modules if n.split(".")[0] in ("litellm", "openai"))
         assert not loaded, loaded
@@ -142,9 +142,9 @@ def test_the_first_call_imports_litellm_with_the_local_cost_map(litellm_installe
     code = textwrap.dedent(
         f"""
         import os, sys, anyio
-        from runtime.errors import ModelConnectionError
-        from runtime.logging import configure
-        from runtime.models import LiteLLMModel
+        from lmteams.runtime.errors import ModelConnectionError
+        from lmteams.runtime.logging import configure
+        from lmteams.runtime.models import LiteLLMModel
         configure("debug")  # our logs to stderr: stdout must stay clean
         async def main():
             try:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from runtime.graph import TaskGraph
-from runtime.planning import plan
-from runtime.suites import coding_suite
+from lmteams.runtime.graph import TaskGraph
+from lmteams.runtime.planning import plan
+from lmteams.runtime.suites import coding_suite
 
 
 def graph(name: str, tasks: list[tuple[str, list[str], float]]) -> TaskGraph:
@@ -52,10 +52,14 @@ def test_the_bundled_graph_recommends_a_small_team() -> None:
 
 
 def test_the_cli_prints_json_and_refuses_a_bad_graph_clearly(tmp_path: Path) -> None:
-    ok = subprocess.run([sys.executable, "-m", "runtime.cli", "plan", "--json"], capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [sys.executable, "-m", "lmteams.runtime.cli", "plan", "--json"], capture_output=True, text=True, timeout=60
+    )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["recommended_agents"] >= 2
     bad = tmp_path / "cycle.json"
     bad.write_text(json.dumps({"name": "x", "tasks": [{"id": "a", "title": "A", "dependencies": ["a"]}]}))
-    refused = subprocess.run([sys.executable, "-m", "runtime.cli", "plan", str(bad)], capture_output=True, text=True, timeout=60)
+    refused = subprocess.run(
+        [sys.executable, "-m", "lmteams.runtime.cli", "plan", str(bad)], capture_output=True, text=True, timeout=60
+    )
     assert refused.returncode == 2 and "cycle" in refused.stdout

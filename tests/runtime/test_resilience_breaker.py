@@ -3,8 +3,8 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from runtime.errors import BadRequest, CircuitOpen, ModelTimeout, OutputParseError, ServerError
-from runtime.resilience import BreakerState, CircuitBreaker
+from lmteams.runtime.errors import BadRequest, CircuitOpen, ModelTimeout, OutputParseError, ServerError
+from lmteams.runtime.resilience import BreakerState, CircuitBreaker
 
 from .test_resilience_doubles import Events, FakeClock
 
@@ -188,7 +188,9 @@ def test_invalid_arguments_are_rejected() -> None:
 async def test_half_open_admits_at_most_half_open_max_concurrent_trials(half_open_max: int) -> None:
     clock = FakeClock()
     events = Events()
-    b = CircuitBreaker(failure_threshold=1, reset_timeout=1.0, half_open_max=half_open_max, clock=clock, on_event=events)
+    b = CircuitBreaker(
+        failure_threshold=1, reset_timeout=1.0, half_open_max=half_open_max, clock=clock, on_event=events
+    )
     await trip(b, 1)
     clock.advance(1.0)
     release = anyio.Event()

@@ -3,8 +3,8 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from runtime.errors import BudgetExceeded, ServerError
-from runtime.resilience import Budget, ResilientModel, Retry
+from lmteams.runtime.errors import BudgetExceeded, ServerError
+from lmteams.runtime.resilience import Budget, ResilientModel, Retry
 
 from .test_resilience_doubles import Events, FakeClock, ScriptedModel, completion
 

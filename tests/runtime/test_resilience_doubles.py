@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio
 
-from runtime.models.base import Completion, Message, MessagesLike, Usage, as_messages
+from lmteams.runtime.models.base import Completion, Message, MessagesLike, Usage, as_messages
 
 
 class FakeClock:
@@ -50,13 +50,20 @@ class Events:
 
 
 def completion(text: str = "ok", tokens: int = 10, cost: float = 0.0, model: str = "") -> Completion:
-    return Completion(text=text, usage=Usage(prompt_tokens=tokens // 2, completion_tokens=tokens - tokens // 2), cost_usd=cost, model=model)
+    return Completion(
+        text=text,
+        usage=Usage(prompt_tokens=tokens // 2, completion_tokens=tokens - tokens // 2),
+        cost_usd=cost,
+        model=model,
+    )
 
 
 class ScriptedModel:
     """Plays ``script`` in order: a string is returned as the reply, an exception is raised. The last item repeats."""
 
-    def __init__(self, name: str, script: Sequence[str | BaseException], *, tokens: int = 10, cost: float = 0.0) -> None:
+    def __init__(
+        self, name: str, script: Sequence[str | BaseException], *, tokens: int = 10, cost: float = 0.0
+    ) -> None:
         self.name = name
         self.script = list(script)
         self.tokens = tokens

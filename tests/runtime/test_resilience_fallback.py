@@ -2,9 +2,17 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.errors import AllFallbacksFailed, BadRequest, BudgetExceeded, CircuitOpen, ModelTimeout, OutputParseError, ServerError
-from runtime.models.base import Model
-from runtime.resilience import CircuitBreaker, Fallback, ResilientModel
+from lmteams.runtime.errors import (
+    AllFallbacksFailed,
+    BadRequest,
+    BudgetExceeded,
+    CircuitOpen,
+    ModelTimeout,
+    OutputParseError,
+    ServerError,
+)
+from lmteams.runtime.models.base import Model
+from lmteams.runtime.resilience import CircuitBreaker, Fallback, ResilientModel
 
 from .test_resilience_doubles import Events, FakeClock, ScriptedModel, SlowModel
 

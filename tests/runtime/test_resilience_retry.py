@@ -6,7 +6,7 @@ import time
 import anyio
 import pytest
 
-from runtime.errors import (
+from lmteams.runtime.errors import (
     AllFallbacksFailed,
     BadRequest,
     BudgetExceeded,
@@ -17,7 +17,7 @@ from runtime.errors import (
     RateLimited,
     ServerError,
 )
-from runtime.resilience import Retry, default_retryable
+from lmteams.runtime.resilience import Retry, default_retryable
 
 from .test_resilience_doubles import Events, FakeClock
 
@@ -27,7 +27,9 @@ pytestmark = pytest.mark.timeout(30)
 class Failing:
     """A call that raises ``errors`` in order (the last repeats forever if ``forever``), then returns "done"."""
 
-    def __init__(self, *errors: BaseException, forever: bool = False, clock: FakeClock | None = None, takes: float = 0.0) -> None:
+    def __init__(
+        self, *errors: BaseException, forever: bool = False, clock: FakeClock | None = None, takes: float = 0.0
+    ) -> None:
         self.errors = list(errors)
         self.forever = forever
         self.calls = 0
@@ -78,7 +80,16 @@ def test_default_retryable_never_for_cancellation() -> None:
 async def test_full_jitter_delays_replay_the_seeded_rng_within_growing_caps() -> None:
     clock = FakeClock()
     events = Events()
-    retry = Retry(max_attempts=8, base_delay=0.1, max_delay=1.0, max_total_s=1e6, seed=7, sleep=clock.sleep, clock=clock, on_event=events)
+    retry = Retry(
+        max_attempts=8,
+        base_delay=0.1,
+        max_delay=1.0,
+        max_total_s=1e6,
+        seed=7,
+        sleep=clock.sleep,
+        clock=clock,
+        on_event=events,
+    )
     call = Failing(ServerError("500"), forever=True)
     with pytest.raises(ServerError):
         await retry(call)
@@ -99,7 +110,9 @@ async def test_jitter_is_full_and_grows_with_the_attempt() -> None:
     by_attempt: dict[int, list[float]] = {1: [], 4: []}
     for seed in range(300):
         clock = FakeClock()
-        retry = Retry(max_attempts=5, base_delay=0.1, max_delay=10.0, max_total_s=1e6, seed=seed, sleep=clock.sleep, clock=clock)
+        retry = Retry(
+            max_attempts=5, base_delay=0.1, max_delay=10.0, max_total_s=1e6, seed=seed, sleep=clock.sleep, clock=clock
+        )
         with pytest.raises(ServerError):
             await retry(Failing(ServerError("x"), forever=True))
         by_attempt[1].append(clock.sleeps[0])
@@ -157,7 +170,9 @@ async def test_stops_at_max_attempts_reraising_the_last_error() -> None:
     assert info.value is errors[-1]
     assert call.calls == 3 and len(clock.sleeps) == 2
     assert retry.gave_up == 1
-    assert events.named("retry_gave_up") == [{"attempts": 3, "elapsed_s": pytest.approx(sum(clock.sleeps)), "error": "boom 2"}]
+    assert events.named("retry_gave_up") == [
+        {"attempts": 3, "elapsed_s": pytest.approx(sum(clock.sleeps)), "error": "boom 2"}
+    ]
 
 
 @pytest.mark.anyio
@@ -175,7 +190,9 @@ async def test_stops_when_the_next_wait_would_pass_max_total_s() -> None:
 @pytest.mark.anyio
 async def test_jittered_wait_past_the_total_budget_gives_up_without_sleeping() -> None:
     clock = FakeClock()
-    retry = Retry(max_attempts=100, base_delay=100.0, max_delay=100.0, max_total_s=1.0, seed=1, sleep=clock.sleep, clock=clock)
+    retry = Retry(
+        max_attempts=100, base_delay=100.0, max_delay=100.0, max_total_s=1.0, seed=1, sleep=clock.sleep, clock=clock
+    )
     assert random.Random(1).uniform(0, 100.0) > 1.0  # so the first wait would pass the budget
     call = Failing(ServerError("x"), forever=True)
     with pytest.raises(ServerError):
@@ -184,7 +201,9 @@ async def test_jittered_wait_past_the_total_budget_gives_up_without_sleeping() -
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("exc", [BadRequest("bad"), OutputParseError("garbage"), ValueError("bug"), BudgetExceeded("spent")])
+@pytest.mark.parametrize(
+    "exc", [BadRequest("bad"), OutputParseError("garbage"), ValueError("bug"), BudgetExceeded("spent")]
+)
 async def test_non_retryable_errors_are_not_retried(exc: Exception) -> None:
     clock = FakeClock()
     retry = Retry(sleep=clock.sleep, clock=clock)

@@ -3,9 +3,9 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from runtime.errors import BadRequest, ServerError
-from runtime.models.base import Model
-from runtime.resilience import BreakerState, Budget, CircuitBreaker, ResilientModel, Retry, Timeout, compose
+from lmteams.runtime.errors import BadRequest, ServerError
+from lmteams.runtime.models.base import Model
+from lmteams.runtime.resilience import BreakerState, Budget, CircuitBreaker, ResilientModel, Retry, Timeout, compose
 
 from .test_resilience_doubles import Events, FakeClock, FlakyModel, ScriptedModel, SlowModel
 
@@ -70,7 +70,9 @@ async def test_resilient_model_end_to_end_with_a_seeded_flaky_model() -> None:
     clock = FakeClock()
     events = Events()
     model = FlakyModel("flaky", p_fail=0.3, make_error=lambda: ServerError("503 overloaded"), seed=11)
-    retry = Retry(max_attempts=8, base_delay=0.05, max_delay=1.0, seed=1, sleep=clock.sleep, clock=clock, on_event=events)
+    retry = Retry(
+        max_attempts=8, base_delay=0.05, max_delay=1.0, seed=1, sleep=clock.sleep, clock=clock, on_event=events
+    )
     breaker = CircuitBreaker(failure_threshold=2, reset_timeout=1.0, name="flaky", clock=clock, on_event=events)
     budget = Budget(max_tokens=10_000)
     rm = ResilientModel(model, retry=retry, breaker=breaker, timeout=30.0, budget=budget, on_event=events)

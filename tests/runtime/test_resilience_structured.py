@@ -4,9 +4,9 @@ import anyio
 import pytest
 from pydantic import BaseModel, Field
 
-from runtime.errors import OutputParseError, RateLimited
-from runtime.models.base import Completion, Message
-from runtime.resilience import JSONExtractError, complete_structured, extract_json
+from lmteams.runtime.errors import OutputParseError, RateLimited
+from lmteams.runtime.models.base import Completion, Message
+from lmteams.runtime.resilience import JSONExtractError, complete_structured, extract_json
 
 from .test_resilience_doubles import Events, ScriptedModel
 

@@ -5,8 +5,8 @@ import time
 import anyio
 import pytest
 
-from runtime.errors import ModelTimeout, ServerError
-from runtime.resilience import Timeout
+from lmteams.runtime.errors import ModelTimeout, ServerError
+from lmteams.runtime.resilience import Timeout
 
 from .test_resilience_doubles import Events, SlowModel
 

@@ -10,8 +10,8 @@ from typing import Any
 import anyio
 import pytest
 
-from runtime.errors import ModelError, ModelTimeout, RateLimited, ServerError
-from runtime.models import (
+from lmteams.runtime.errors import ModelError, ModelTimeout, RateLimited, ServerError
+from lmteams.runtime.models import (
     Completion,
     Latency,
     Message,
@@ -197,7 +197,18 @@ async def test_garbage_is_seeded_and_never_json() -> None:
 
 
 def test_count_tokens_splits_words_numbers_and_punctuation_runs() -> None:
-    assert tokenize("Hello, world! 42 apples... x_y") == ["Hello", ",", "world", "!", "42", "apples", "...", "x", "_", "y"]
+    assert tokenize("Hello, world! 42 apples... x_y") == [
+        "Hello",
+        ",",
+        "world",
+        "!",
+        "42",
+        "apples",
+        "...",
+        "x",
+        "_",
+        "y",
+    ]
     assert count_tokens("") == 0
     assert count_tokens("   \n\t ") == 0
     assert count_tokens("abc123") == 2

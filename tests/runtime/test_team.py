@@ -8,12 +8,11 @@ from typing import Any
 import anyio
 import pytest
 
-from runtime.report import RunStatus
-from runtime.resilience import Budget
-from runtime.settings import TeamSettings
-from runtime.team import Team, TeamError
-
-from runtime.suites import make_responder
+from lmteams.runtime.report import RunStatus
+from lmteams.runtime.resilience import Budget
+from lmteams.runtime.settings import TeamSettings
+from lmteams.runtime.suites import make_responder
+from lmteams.runtime.team import Team, TeamError
 
 from .team_support import (
     GRAPH,
@@ -40,7 +39,9 @@ def workspace_of(tmp_path: Path, run_id: str) -> Path:
 
 
 @pytest.mark.parametrize("topology,size", [("single", 1), ("preassigned", 3), ("centralized", 3), ("decentralized", 3)])
-async def test_every_topology_completes_every_task_once_with_correct_files(tmp_path: Path, topology: str, size: int) -> None:
+async def test_every_topology_completes_every_task_once_with_correct_files(
+    tmp_path: Path, topology: str, size: int
+) -> None:
     no_backups = SETTINGS.model_copy(update={"backup_after": None})
     async with team(tmp_path, size=size, topology=topology, settings=no_backups) as t:
         report = await t.run(GRAPH, timeout=90)
@@ -176,7 +177,9 @@ async def test_a_straggler_is_backed_up_the_first_completion_wins_and_its_late_w
         return suite_reply(messages)
 
     settings = SETTINGS.model_copy(update={"backup_after": 2.0, "backup_min_samples": 2, "lease_s": 60.0})
-    async with team(tmp_path, size=3, topology="decentralized", model=model(responder=responder), settings=settings) as t:
+    async with team(
+        tmp_path, size=3, topology="decentralized", model=model(responder=responder), settings=settings
+    ) as t:
 
         async def release_after_backup_completes() -> None:
             async for event in t.events():
@@ -246,7 +249,7 @@ async def test_run_outside_the_context_manager_is_a_clear_error() -> None:
 
 
 async def test_a_task_that_never_passes_fails_for_good_and_the_run_says_which_and_why(tmp_path: Path) -> None:
-    from runtime.suites import FileEdit, FileReply
+    from lmteams.runtime.suites import FileEdit, FileReply
 
     good = make_responder(SUITE, seed=1)
     broken = FileReply(files=[FileEdit(path=p, content=c) for p, c in SUITE.buggy("tokenize").items()]).to_text()
@@ -255,7 +258,9 @@ async def test_a_task_that_never_passes_fails_for_good_and_the_run_says_which_an
         return broken if any("TASK-ID: tokenize" in m.content for m in messages) else good(messages)
 
     settings = SETTINGS.model_copy(update={"max_task_attempts": 2, "test_repairs": 1})
-    async with team(tmp_path, size=2, topology="decentralized", model=model(responder=responder), settings=settings) as t:
+    async with team(
+        tmp_path, size=2, topology="decentralized", model=model(responder=responder), settings=settings
+    ) as t:
         report = await t.run(GRAPH, timeout=90)
     assert report.status is RunStatus.FAILED
     assert "tokenize: the tests of task 'tokenize' still fail" in report.detail

@@ -1,4 +1,4 @@
-"""``runtime.testrunner``: the command and ``run_tests``, always through a real subprocess."""
+"""``lmteams.runtime.testrunner``: the command and ``run_tests``, always through a real subprocess."""
 
 from __future__ import annotations
 
@@ -12,20 +12,21 @@ import time
 from pathlib import Path
 
 import anyio
+import pydantic
 import pytest
 
-from runtime.testrunner import TestFailure, TestOutcome, _parse, run_tests
+from lmteams.runtime.testrunner import TestFailure, TestOutcome, _parse, run_tests
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 REPO = Path(__file__).resolve().parents[2]
 
-LIB = '''
+LIB = """
 def divide(a, b):
     return a / b
-'''
+"""
 
-PASSING = '''
+PASSING = """
 from lib import divide
 
 def test_divide():
@@ -37,9 +38,9 @@ def test_print_does_not_corrupt_the_summary():
 
 def helper_is_not_a_test():
     raise AssertionError("never called")
-'''
+"""
 
-FAILING = '''
+FAILING = """
 from lib import divide
 
 def test_wrong_value():
@@ -51,14 +52,14 @@ def test_with_message():
 
 def test_ok():
     assert divide(1, 1) == 1
-'''
+"""
 
-ERRORING = '''
+ERRORING = """
 from lib import divide
 
 def test_division_by_zero():
     assert divide(1, 0) == 0
-'''
+"""
 
 
 def workspace(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -72,7 +73,12 @@ def workspace(tmp_path: Path, files: dict[str, str]) -> Path:
 def cli(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "runtime.testrunner", *args], cwd=ws, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "lmteams.runtime.testrunner", *args],
+        cwd=ws,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -246,7 +252,7 @@ def test_a_summary_contradicting_the_exit_status_is_not_trusted() -> None:
 
 def test_outcome_is_frozen_and_describes_itself() -> None:
     outcome = TestOutcome(passed=1, failed=1, failures=(TestFailure(test="t.py::test_a", error="AssertionError"),))
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError):
         outcome.passed = 5  # type: ignore[misc]
     assert outcome.describe() == "1 passed, 1 failed\n- t.py::test_a: AssertionError"
     assert TestOutcome.model_validate_json(outcome.model_dump_json()) == outcome

@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import pytest
 
-from transports import Backoff, TcpTransport, Transport
+from lmteams.transports import Backoff, TcpTransport, Transport
 
 SECRET = b"lmteams-test-secret-0123456789ab"
 LOOPBACK = ("127.0.0.1", 0)

@@ -10,8 +10,8 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transports import FrameTooLarge, IncompleteFrame, TransportConfigError
-from transports.framing import (
+from lmteams.transports import FrameTooLarge, IncompleteFrame, TransportConfigError
+from lmteams.transports.framing import (
     HEADER_SIZE,
     FrameReader,
     check_max_frame_size,

@@ -7,7 +7,7 @@ from collections import Counter
 import anyio
 import pytest
 
-from transports import (
+from lmteams.transports import (
     MemoryEndpoint,
     MemoryNetwork,
     NodeIdInUse,

@@ -14,9 +14,9 @@ from anyio.streams.buffered import BufferedByteStream
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transports import HandshakeError, TcpTransport
-from transports.framing import encode_frame
-from transports.handshake import client_handshake
+from lmteams.transports import HandshakeError, TcpTransport
+from lmteams.transports.framing import encode_frame
+from lmteams.transports.handshake import client_handshake
 
 SECRET = b"lmteams-test-secret-0123456789ab"  # the same secret as conftest's transports
 

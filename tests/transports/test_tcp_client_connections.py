@@ -11,9 +11,16 @@ import anyio
 import pytest
 from structlog.testing import capture_logs
 
-from transports import ConnectionRole, FrameTooLarge, FramedConnection, HandshakeError, TcpTransport, open_connection
-from transports.framing import encode_frame
-from transports.handshake import MAC_SIZE, NONCE_SIZE, client_mac, server_mac
+from lmteams.transports import (
+    ConnectionRole,
+    FramedConnection,
+    FrameTooLarge,
+    HandshakeError,
+    TcpTransport,
+    open_connection,
+)
+from lmteams.transports.framing import encode_frame
+from lmteams.transports.handshake import MAC_SIZE, NONCE_SIZE, client_mac, server_mac
 
 SECRET = b"lmteams-test-secret-0123456789ab"  # the same secret as conftest's transports
 

@@ -9,8 +9,8 @@ import pytest
 from anyio.abc import SocketListener
 from anyio.streams.buffered import BufferedByteStream
 
-from transports import HandshakeError, TransportConfigError
-from transports.handshake import MAX_NODE_ID_BYTES, client_handshake, encode_node_id, server_handshake
+from lmteams.transports import HandshakeError, TransportConfigError
+from lmteams.transports.handshake import MAX_NODE_ID_BYTES, client_handshake, encode_node_id, server_handshake
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]  # a hang fails in 30 s, not 300
 
@@ -18,8 +18,12 @@ SECRET = b"handshake-secret-0123456789abcdef"
 
 
 async def handshake(
-    *, server_secret: bytes = SECRET, client_secret: bytes = SECRET, client_id: str = "alice",
-    expected_peer: str = "server", known_peers: frozenset[str] = frozenset({"alice"}),
+    *,
+    server_secret: bytes = SECRET,
+    client_secret: bytes = SECRET,
+    client_id: str = "alice",
+    expected_peer: str = "server",
+    known_peers: frozenset[str] = frozenset({"alice"}),
 ) -> tuple[str | HandshakeError, None | HandshakeError]:
     """Run both sides over a loopback connection; return (server result, client result)."""
     results: dict[str, object] = {}

@@ -14,7 +14,7 @@ import pytest
 import structlog
 import trustme
 
-from transports import (
+from lmteams.transports import (
     Backoff,
     FrameTooLarge,
     TcpTransport,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transports import Backoff, TransportConfigError
+from lmteams.transports import Backoff, TransportConfigError
 
 
 def test_ceiling_doubles_until_the_cap() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from consensus.world import (
+from lmteams.consensus.world import (
     AcquireLock,
     Cas,
     CheckFence,

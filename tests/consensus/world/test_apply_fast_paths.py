@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consensus.world import Applied, Cas, Get, Proposal, Put, WorldState, decode_proposal
-from consensus.world.sessions import command_digest
-from consensus.world.values import canonical
+from lmteams.consensus.world import Applied, Cas, Get, Proposal, Put, WorldState, decode_proposal
+from lmteams.consensus.world.sessions import command_digest
+from lmteams.consensus.world.values import canonical
 
 from .support import Client, random_command, random_workload
 

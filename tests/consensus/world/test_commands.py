@@ -7,7 +7,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from consensus.world import (
+from lmteams.consensus.world import (
     MAX_LEASE_S,
     MAX_PROPOSAL_BYTES,
     AcquireLock,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from consensus.world import Applied, Custom, CustomContext, Rejected, RejectReason, WorldState, reject
+from lmteams.consensus.world import Applied, Custom, CustomContext, Rejected, RejectReason, WorldState, reject
 
 from .support import Client
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from consensus.world import (
+from lmteams.consensus.world import (
     AcquireLock,
     Applied,
     CheckFence,

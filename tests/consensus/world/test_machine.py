@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from consensus.world import (
+from lmteams.consensus.world import (
     AcquireLock,
     Applied,
     Cas,

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consensus.world import AcquireLock, Applied, Proposal, Rejected, WorldState, decode_proposal
+from lmteams.consensus.world import AcquireLock, Applied, Proposal, Rejected, WorldState, decode_proposal
 
 from .support import Client, random_command, random_workload
 
@@ -75,7 +75,7 @@ def test_stamps_that_go_backwards_do_not_change_expiry() -> None:
 
 _REPLAY = """
 import hashlib, json, sys
-from consensus.world import WorldState
+from lmteams.consensus.world import WorldState
 w = WorldState()
 h = hashlib.sha256()
 for line in open(sys.argv[1]):
@@ -155,4 +155,3 @@ def test_random_sequences_replicate_and_survive_a_snapshot(
     assert results_c == results_a[cut:]
     assert a.snapshot() == b.snapshot() == c.snapshot()
     assert json.loads(a.snapshot())["clock"] == a.clock
-

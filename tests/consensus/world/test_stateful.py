@@ -15,7 +15,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from consensus.world import (
+from lmteams.consensus.world import (
     AcquireLock,
     Applied,
     CheckFence,
@@ -163,7 +163,9 @@ class World(RuleBasedStateMachine):
                     assert result.value["token"] == last_token + 1
                 else:
                     assert result.reason is RejectReason.LOCK_HELD
-            case RenewLock(resource=res, agent=agent, token=token) | ReleaseLock(resource=res, agent=agent, token=token):
+            case (
+                RenewLock(resource=res, agent=agent, token=token) | ReleaseLock(resource=res, agent=agent, token=token)
+            ):
                 lock = locks.get(res)
                 valid = lock is not None and lock.token == token and lock.holder == agent and lock.lease_until > now
                 assert result.ok == valid, (command, result, lock, now)
@@ -179,8 +181,10 @@ class World(RuleBasedStateMachine):
                     and (view.owner in (None, agent) or (view.lease_until is not None and view.lease_until <= now))
                 )
                 assert result.ok == free, (command, result, view, now)
-            case RenewClaim(task=task, agent=agent) | ReleaseTask(task=task, agent=agent) | CompleteTask(
-                task=task, agent=agent
+            case (
+                RenewClaim(task=task, agent=agent)
+                | ReleaseTask(task=task, agent=agent)
+                | CompleteTask(task=task, agent=agent)
             ):
                 view = tasks.get(task)
                 live_owner = (

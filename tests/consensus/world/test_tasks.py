@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from consensus.world import (
+from lmteams.consensus.world import (
     Applied,
     ClaimTask,
     CompleteTask,

@@ -27,7 +27,5 @@ def tfidf(documents: Sequence[str]) -> list[dict[str, float]]:
     for doc in docs:
         counts = Counter(doc)
         total = len(doc)
-        vectors.append(
-            {term: (count / total) * (math.log(n_docs / df[term]) + 1.0) for term, count in counts.items()}
-        )
+        vectors.append({term: (count / total) * (math.log(n_docs / df[term]) + 1.0) for term, count in counts.items()})
     return vectors

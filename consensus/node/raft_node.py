@@ -34,19 +34,22 @@ from __future__ import annotations
 import itertools
 import random
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import anyio
 import structlog
 from anyio.abc import TaskGroup
 
-from transports import Transport, TransportError
-
-from . import entry_data
-from .codec import decode, encode
-from .config import RaftConfig
-from .errors import (
+from lmteams.consensus.core.config import RaftConfig
+from lmteams.consensus.core.membership import ConfChange, ConfChangeOp, Membership
+from lmteams.consensus.core.messages import Entry, EntryKind, Message, MessageType, NodeId, Snapshot
+from lmteams.consensus.core.raft import RaftCore
+from lmteams.consensus.core.read_only import ReadState
+from lmteams.consensus.core.ready import Ready, Role, SoftState
+from lmteams.consensus.core.storage import Storage
+from lmteams.consensus.errors import (
     ConfChangeRejected,
     ConsensusError,
     DecodeError,
@@ -54,13 +57,10 @@ from .errors import (
     ProposalDropped,
     ProposalOutcomeUnknown,
 )
-from .membership import ConfChange, ConfChangeOp, Membership
-from .messages import Entry, EntryKind, Message, MessageType, NodeId, Snapshot
-from .raft import RaftCore
-from .read_only import ReadState
-from .ready import Ready, Role, SoftState
-from .state_machine import ReplicatedStateMachine
-from .storage import Storage
+from lmteams.consensus.node import entry_data
+from lmteams.consensus.node.codec import decode, encode
+from lmteams.consensus.node.state_machine import ReplicatedStateMachine
+from lmteams.transports import Transport, TransportError
 
 log = structlog.get_logger(__name__)
 
@@ -408,10 +408,12 @@ class RaftNode:
         )
         for pending in waiting:
             if pending.deadline and pending.deadline <= now and not pending.event.is_set():
-                pending.fail(TimeoutError(
-                    f"node {self.id!r} gave no answer within {pending.timeout:.3f}s (a proposal may "
-                    "still take effect: retrying it with the same (client_id, seq) is safe)"
-                ))
+                pending.fail(
+                    TimeoutError(
+                        f"node {self.id!r} gave no answer within {pending.timeout:.3f}s (a proposal may "
+                        "still take effect: retrying it with the same (client_id, seq) is safe)"
+                    )
+                )
 
     async def _tick(self) -> None:
         while True:
@@ -642,15 +644,18 @@ class RaftNode:
                         outcomes.append((None, exc))
         elif entry.kind is EntryKind.CONF_CHANGE:
             conf = self._core.membership_at(entry.index)
-            self.log.info("raft.membership_changed", index=entry.index, voters=sorted(conf.voters),
-                          learners=sorted(conf.learners))
+            self.log.info(
+                "raft.membership_changed", index=entry.index, voters=sorted(conf.voters), learners=sorted(conf.learners)
+            )
             outcomes = [(conf, None)]
         self._applied = entry.index
         pendings = self._proposals.pop(entry.index, None)
         if pendings is None:
             return
         if pendings[0].term != entry.term:
-            dropped = ProposalDropped(f"entry {entry.index} was replaced by a newer leader's; it never took effect, retry")
+            dropped = ProposalDropped(
+                f"entry {entry.index} was replaced by a newer leader's; it never took effect, retry"
+            )
             for pending in pendings:
                 pending.fail(dropped)
             return

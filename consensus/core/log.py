@@ -18,12 +18,12 @@ the snapshot first.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
-from .errors import CompactedError, StorageError
-from .messages import Entry, Snapshot
-from .storage import Storage
+from lmteams.consensus.core.messages import Entry, Snapshot
+from lmteams.consensus.core.storage import Storage
+from lmteams.consensus.errors import CompactedError, StorageError
 
 
 @dataclass(slots=True)
@@ -181,7 +181,9 @@ class RaftLog:
         if not entries:
             return self.last_index()
         if entries[0].index <= self.committed:
-            raise AssertionError(f"refusing to overwrite committed index {entries[0].index} (committed {self.committed})")
+            raise AssertionError(
+                f"refusing to overwrite committed index {entries[0].index} (committed {self.committed})"
+            )
         self.unstable.truncate_and_append(entries)
         if self.on_append is not None:
             self.on_append(entries)

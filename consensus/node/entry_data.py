@@ -21,8 +21,8 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 
-from .errors import DecodeError
-from .messages import Entry, EntryKind
+from lmteams.consensus.core.messages import Entry, EntryKind
+from lmteams.consensus.errors import DecodeError
 
 __all__ = ["STAMP", "check", "pack", "unpack"]
 

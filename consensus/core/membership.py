@@ -32,11 +32,17 @@ storage never hands a malformed change to the core.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
-from .errors import ConfChangeInProgress, ConfChangeRejected, ConfChangeTooEarly, DecodeError, InvalidConfChange
-from .messages import NodeId
+from lmteams.consensus.core.messages import NodeId
+from lmteams.consensus.errors import (
+    ConfChangeInProgress,
+    ConfChangeRejected,
+    ConfChangeTooEarly,
+    DecodeError,
+    InvalidConfChange,
+)
 
 _MAGIC = b"CC"
 _VERSION = 1

@@ -27,11 +27,7 @@ from typing import Any, Self
 import anyio
 import structlog
 
-from transports import DEFAULT_MAX_FRAME_SIZE, Address, Backoff, FramedConnection, TransportError, open_connection
-from transports.handshake import encode_node_id
-
-from .client import NodeUnreachable, SessionClient
-from .client_protocol import (
+from lmteams.consensus.client.protocol import (
     BadRequest,
     ErrorCode,
     ErrorResponse,
@@ -45,9 +41,19 @@ from .client_protocol import (
     decode_response,
     encode,
 )
-from .errors import NotLeader, ProposalDropped
-from .node import NodeStopped
-from .world import Applied, Proposal, Rejected
+from lmteams.consensus.client.session import NodeUnreachable, SessionClient
+from lmteams.consensus.errors import NotLeader, ProposalDropped
+from lmteams.consensus.node.raft_node import NodeStopped
+from lmteams.consensus.world import Applied, Proposal, Rejected
+from lmteams.transports import (
+    DEFAULT_MAX_FRAME_SIZE,
+    Address,
+    Backoff,
+    FramedConnection,
+    TransportError,
+    open_connection,
+)
+from lmteams.transports.handshake import encode_node_id
 
 __all__ = ["RemoteClient", "parse_address"]
 

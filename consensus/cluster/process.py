@@ -28,16 +28,15 @@ import anyio
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from transports import Address, FramedConnection, TcpTransport
-from transports.handshake import encode_node_id
-from transports.tasks import split_exc_info
-
-from .client_server import ClientServer
-from .config import RaftConfig
-from .errors import ConsensusError
-from .file_storage import FileStorage
-from .node import RaftNode
-from .world import WorldState
+from lmteams.consensus.client.server import ClientServer
+from lmteams.consensus.core.config import RaftConfig
+from lmteams.consensus.errors import ConsensusError
+from lmteams.consensus.node.file_storage import FileStorage
+from lmteams.consensus.node.raft_node import RaftNode
+from lmteams.consensus.world import WorldState
+from lmteams.transports import Address, FramedConnection, TcpTransport
+from lmteams.transports.handshake import encode_node_id
+from lmteams.transports.tasks import split_exc_info
 
 __all__ = ["NodeConfig", "NodeConfigError", "NodeProcess"]
 

@@ -74,7 +74,7 @@ class Entry:
         if self.kind is EntryKind.NOOP:
             return f"{self.term}/{self.index} noop"
         if self.kind is EntryKind.CONF_CHANGE:
-            from .membership import ConfChange  # membership imports this module
+            from lmteams.consensus.core.membership import ConfChange  # membership imports this module
 
             try:
                 return f"{self.term}/{self.index} conf {ConfChange.decode(self.data)}"

@@ -23,7 +23,9 @@ class RaftConfig(BaseModel):
     election_timeout_max: int = Field(20, ge=3, description="upper bound (exclusive) of the election timeout, in ticks")
     heartbeat_interval: int = Field(3, ge=1, description="ticks between leader heartbeats")
     pre_vote: bool = Field(True, description="run a pre-vote round before incrementing the term")
-    check_quorum: bool = Field(True, description="a leader that has not heard from a majority within an election timeout steps down")
+    check_quorum: bool = Field(
+        True, description="a leader that has not heard from a majority within an election timeout steps down"
+    )
     max_entries_per_msg: int = Field(64, ge=1, description="at most this many entries in one AppendEntries")
     max_commands_per_entry: int = Field(
         256,
@@ -33,7 +35,9 @@ class RaftConfig(BaseModel):
             "RaftNode); 1 gives every command its own entry"
         ),
     )
-    max_inflight_msgs: int = Field(256, ge=1, description="AppendEntries in flight to one follower before the leader pauses")
+    max_inflight_msgs: int = Field(
+        256, ge=1, description="AppendEntries in flight to one follower before the leader pauses"
+    )
     snapshot_threshold: int | None = Field(
         10_000,
         ge=0,

@@ -16,21 +16,27 @@ from the log.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import anyio
 import structlog
 from anyio.abc import TaskGroup, TaskStatus
 
-from transports import FilteredTransport, LinkTable, MemoryNetwork, TcpTransport, Transport
-
-from .config import RaftConfig
-from .errors import ConfChangeInProgress, ConfChangeTooEarly, InvalidConfChange, NotLeader, ProposalDropped
-from .membership import Membership
-from .node import NodeStopped, RaftNode
-from .state_machine import ReplicatedStateMachine
-from .storage import MemoryStorage, Storage
+from lmteams.consensus.core.config import RaftConfig
+from lmteams.consensus.core.membership import Membership
+from lmteams.consensus.core.storage import MemoryStorage, Storage
+from lmteams.consensus.errors import (
+    ConfChangeInProgress,
+    ConfChangeTooEarly,
+    InvalidConfChange,
+    NotLeader,
+    ProposalDropped,
+)
+from lmteams.consensus.node.raft_node import NodeStopped, RaftNode
+from lmteams.consensus.node.state_machine import ReplicatedStateMachine
+from lmteams.transports import FilteredTransport, LinkTable, MemoryNetwork, TcpTransport, Transport
 
 log = structlog.get_logger(__name__)
 
@@ -84,7 +90,7 @@ class LocalCluster:
         self.tick_interval = tick_interval
         self.secret = secret
         if state_machine is None:
-            from .world import WorldState
+            from lmteams.consensus.world import WorldState
 
             state_machine = WorldState
         self._state_machine = state_machine
@@ -263,7 +269,7 @@ class LocalCluster:
 
     def client(self, client_id: str | None = None, **kwargs: Any) -> Any:
         """A ``Client`` that finds the leader and retries with sessions."""
-        from .client import Client
+        from lmteams.consensus.client.session import Client
 
         self._clients += 1
         cid = client_id or f"client-{self.seed}-{self._clients}-{self.rng.getrandbits(32):08x}"

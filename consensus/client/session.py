@@ -24,15 +24,14 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import anyio
 import structlog
 
-from transports import Backoff
-
-from .errors import ConsensusError, NotLeader, ProposalDropped
-from .node import NodeStopped
-from .world import DEFAULT_MAX_RESULTS_PER_SESSION, Applied, Cas, Delete, Get, Proposal, Rejected
-from .world.commands import Put, client_proposal
+from lmteams.consensus.errors import ConsensusError, NotLeader, ProposalDropped
+from lmteams.consensus.node.raft_node import NodeStopped
+from lmteams.consensus.world import DEFAULT_MAX_RESULTS_PER_SESSION, Applied, Cas, Delete, Get, Proposal, Rejected
+from lmteams.consensus.world.commands import Put, client_proposal
+from lmteams.transports import Backoff
 
 if TYPE_CHECKING:
-    from .node import RaftNode
+    from lmteams.consensus.node.raft_node import RaftNode
 
 __all__ = ["Client", "ClientTimeout", "CommandRejected", "NodeUnreachable", "SessionClient"]
 
@@ -84,7 +83,9 @@ class SessionClient(ABC):
         window: int = DEFAULT_MAX_RESULTS_PER_SESSION,
     ) -> None:
         if attempt_timeout <= 0 or deadline <= 0:
-            raise ValueError(f"attempt_timeout and deadline must be positive seconds, got {attempt_timeout}, {deadline}")
+            raise ValueError(
+                f"attempt_timeout and deadline must be positive seconds, got {attempt_timeout}, {deadline}"
+            )
         if window < 1:
             raise ValueError(f"window must be at least 1, got {window}")
         self.client_id = client_id
@@ -199,8 +200,7 @@ class SessionClient(ABC):
             await anyio.sleep(delay)
         last = f"; last error: {self.last_error}" if self.last_error is not None else ""
         raise ClientTimeout(
-            f"{self.client_id}: {what} got no answer within {self.deadline}s; "
-            f"it may or may not have taken effect{last}"
+            f"{self.client_id}: {what} got no answer within {self.deadline}s; it may or may not have taken effect{last}"
         )
 
     def _pick(self) -> str | None:

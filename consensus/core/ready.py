@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from .messages import Entry, HardState, Message, NodeId, Snapshot
-from .read_only import ReadState
+from lmteams.consensus.core.messages import Entry, HardState, Message, NodeId, Snapshot
+from lmteams.consensus.core.read_only import ReadState
 
 
 class Role(enum.Enum):

@@ -22,10 +22,11 @@ snapshot arrives in one of two ways:
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence, runtime_checkable
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
-from .errors import CompactedError, StorageError
-from .messages import Entry, HardState, Snapshot
+from lmteams.consensus.core.messages import Entry, HardState, Snapshot
+from lmteams.consensus.errors import CompactedError, StorageError
 
 
 @runtime_checkable
@@ -57,9 +58,7 @@ class Storage(Protocol):
         """The snapshot stored last, or an empty ``Snapshot()`` (index 0) if none."""
         ...
 
-    def save(
-        self, hard_state: HardState | None, entries: Sequence[Entry], snapshot: Snapshot | None = None
-    ) -> None:
+    def save(self, hard_state: HardState | None, entries: Sequence[Entry], snapshot: Snapshot | None = None) -> None:
         """Durably store a leader's snapshot (if given), the entries and the
         hard state (if given), in that order, then return.
 
@@ -139,7 +138,9 @@ class EntryIndex:
         first = entries[0].index
         if after is not None:
             if first != after.index + 1:
-                raise StorageError(f"entries saved with snapshot {after.meta} must start at {after.index + 1}, not {first}")
+                raise StorageError(
+                    f"entries saved with snapshot {after.meta} must start at {after.index + 1}, not {first}"
+                )
             prev = Entry(after.term, after.index)
         else:
             offset = self._ents[0].index
@@ -170,15 +171,12 @@ class EntryIndex:
         Returns how many entries (after the sentinel) it drops."""
         offset = self._ents[0].index
         if snap.index <= offset:
-            raise CompactedError(
-                f"cannot snapshot at index {snap.index}: the log is already compacted up to {offset}"
-            )
+            raise CompactedError(f"cannot snapshot at index {snap.index}: the log is already compacted up to {offset}")
         if snap.index > self.last_index():
             raise StorageError(f"cannot snapshot at index {snap.index}: the last stored index is {self.last_index()}")
         if self._ents[snap.index - offset].term != snap.term:
             raise StorageError(
-                f"snapshot {snap.meta} does not match stored entry "
-                f"{self._ents[snap.index - offset].term}/{snap.index}"
+                f"snapshot {snap.meta} does not match stored entry {self._ents[snap.index - offset].term}/{snap.index}"
             )
         return snap.index - offset
 
@@ -203,9 +201,7 @@ class MemoryStorage(EntryIndex):
         super().__init__()
         self.saves = 0
 
-    def save(
-        self, hard_state: HardState | None, entries: Sequence[Entry], snapshot: Snapshot | None = None
-    ) -> None:
+    def save(self, hard_state: HardState | None, entries: Sequence[Entry], snapshot: Snapshot | None = None) -> None:
         if snapshot is not None:
             self._check_install(snapshot)
         if entries:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from typing import Collection, Mapping
+from collections.abc import Collection, Mapping
 
-from .messages import NodeId
+from lmteams.consensus.core.messages import NodeId
 
 
 class VoteResult(enum.Enum):

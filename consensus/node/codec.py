@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import struct
 
-from . import entry_data
-from .errors import DecodeError
-from .membership import ConfChange
-from .messages import Entry, EntryKind, Message, MessageType
+from lmteams.consensus.core.membership import ConfChange
+from lmteams.consensus.core.messages import Entry, EntryKind, Message, MessageType
+from lmteams.consensus.errors import DecodeError
+from lmteams.consensus.node import entry_data
 
 VERSION = 2
 _HEAD = struct.Struct(">BBQQQQBQQ")
@@ -52,9 +52,7 @@ def encode(m: Message) -> bytes:
     if not 0 < len(src) <= _MAX_ID or not 0 < len(dst) <= _MAX_ID:
         raise ValueError(f"node ids must be 1..{_MAX_ID} bytes of UTF-8, got {m.src!r} -> {m.dst!r}")
     parts = [
-        _HEAD.pack(
-            VERSION, m.type, m.term, m.log_term, m.index, m.commit, m.reject, m.reject_hint, m.context
-        ),
+        _HEAD.pack(VERSION, m.type, m.term, m.log_term, m.index, m.commit, m.reject, m.reject_hint, m.context),
         bytes((len(src),)),
         src,
         bytes((len(dst),)),
@@ -161,9 +159,7 @@ def _decode(buf: memoryview) -> Message:
     )
 
 
-def _read_snapshot_section(
-    buf: memoryview, pos: int
-) -> tuple[int, bool, tuple[str, ...], tuple[str, ...], bytes, int]:
+def _read_snapshot_section(buf: memoryview, pos: int) -> tuple[int, bool, tuple[str, ...], tuple[str, ...], bytes, int]:
     _need(buf, pos, _SNAP.size, "snapshot section")
     offset, done, n_voters = _SNAP.unpack_from(buf, pos)
     pos += _SNAP.size

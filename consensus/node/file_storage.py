@@ -84,14 +84,14 @@ import json
 import os
 import struct
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import structlog
 
-from .errors import StorageError
-from .messages import Entry, EntryKind, HardState, Snapshot, SnapshotMeta
-from .storage import EntryIndex
+from lmteams.consensus.core.messages import Entry, EntryKind, HardState, Snapshot, SnapshotMeta
+from lmteams.consensus.core.storage import EntryIndex
+from lmteams.consensus.errors import StorageError
 
 log = structlog.get_logger(__name__)
 
@@ -453,9 +453,7 @@ class FileStorage(EntryIndex):
 
     # -- Storage protocol (reads come from EntryIndex) -------------------
 
-    def save(
-        self, hard_state: HardState | None, entries: Sequence[Entry], snapshot: Snapshot | None = None
-    ) -> None:
+    def save(self, hard_state: HardState | None, entries: Sequence[Entry], snapshot: Snapshot | None = None) -> None:
         fd = self._check_open()
         if snapshot is not None:
             self._check_install(snapshot)

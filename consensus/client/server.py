@@ -23,9 +23,7 @@ from typing import Any
 import anyio
 import structlog
 
-from transports import Address, FramedConnection
-
-from .client_protocol import (
+from lmteams.consensus.client.protocol import (
     BadRequest,
     ErrorCode,
     ErrorResponse,
@@ -39,9 +37,10 @@ from .client_protocol import (
     encode,
     request_id_of,
 )
-from .errors import ConsensusError, NotLeader, ProposalDropped
-from .node import NodeStopped, RaftNode
-from .world import InvalidCommand, encode_proposal
+from lmteams.consensus.errors import ConsensusError, NotLeader, ProposalDropped
+from lmteams.consensus.node.raft_node import NodeStopped, RaftNode
+from lmteams.consensus.world import InvalidCommand, encode_proposal
+from lmteams.transports import Address, FramedConnection
 
 __all__ = ["ClientServer"]
 

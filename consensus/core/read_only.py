@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .messages import NodeId
+from lmteams.consensus.core.messages import NodeId
 
 
 @dataclass(frozen=True, slots=True)

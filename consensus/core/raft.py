@@ -51,19 +51,34 @@ that removed itself leads on without counting its own vote, and steps down
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
-from .config import RaftConfig
-from .errors import CompactedError, NotLeader, ProposalDropped
-from .log import RaftLog
-from .membership import ConfChange, ConfChangeInProgress, ConfChangeTooEarly, InvalidConfChange, Membership
-from .messages import Entry, EntryKind, HardState, Message, MessageType, NodeId, Snapshot, SnapshotMeta
-from .progress import Progress, ProgressState
-from .quorum import VoteResult, committed_index, majority, vote_result
-from .read_only import ReadOnlyQueue, ReadState
-from .ready import Ready, Role, SoftState
-from .storage import Storage
+from lmteams.consensus.core.config import RaftConfig
+from lmteams.consensus.core.log import RaftLog
+from lmteams.consensus.core.membership import (
+    ConfChange,
+    ConfChangeInProgress,
+    ConfChangeTooEarly,
+    InvalidConfChange,
+    Membership,
+)
+from lmteams.consensus.core.messages import (
+    Entry,
+    EntryKind,
+    HardState,
+    Message,
+    MessageType,
+    NodeId,
+    Snapshot,
+    SnapshotMeta,
+)
+from lmteams.consensus.core.progress import Progress, ProgressState
+from lmteams.consensus.core.quorum import VoteResult, committed_index, majority, vote_result
+from lmteams.consensus.core.read_only import ReadOnlyQueue, ReadState
+from lmteams.consensus.core.ready import Ready, Role, SoftState
+from lmteams.consensus.core.storage import Storage
+from lmteams.consensus.errors import CompactedError, NotLeader, ProposalDropped
 
 MT = MessageType
 

@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from .errors import ConsensusError
-from .world import Command, Proposal, Result
-from .world.commands import describe
+from lmteams.consensus.errors import ConsensusError
+from lmteams.consensus.world import Command, Proposal, Result
+from lmteams.consensus.world.commands import describe
 
 __all__ = [
     "PROTOCOL_VERSION",
@@ -100,7 +100,7 @@ class StatusRequest(_Message):
     type: Literal["status"] = "status"
 
 
-Request = Annotated[Union[ProposeRequest, ReadRequest, StatusRequest], Field(discriminator="type")]
+Request = Annotated[ProposeRequest | ReadRequest | StatusRequest, Field(discriminator="type")]
 REQUEST: TypeAdapter[ProposeRequest | ReadRequest | StatusRequest] = TypeAdapter(Request)
 
 
@@ -155,7 +155,7 @@ class ErrorResponse(BaseModel):
     """``host:port`` where clients reach ``leader_id``, when the answering node knows it."""
 
 
-Response = Annotated[Union[ResultResponse, StatusResponse, ErrorResponse], Field(discriminator="type")]
+Response = Annotated[ResultResponse | StatusResponse | ErrorResponse, Field(discriminator="type")]
 RESPONSE: TypeAdapter[ResultResponse | StatusResponse | ErrorResponse] = TypeAdapter(Response)
 
 
