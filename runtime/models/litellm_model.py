@@ -234,7 +234,11 @@ class LiteLLMModel:
         kwargs: dict[str, Any] = {"api_base": self.api_base, "timeout": self.timeout, **self.params, **params}
         start = time.perf_counter()
         try:
-            response = await litellm.acompletion(model=self.model, messages=[m.model_dump() for m in msgs], **kwargs)
+            response = await litellm.acompletion(
+                model=self.model,
+                messages=[m.model_dump(exclude_defaults=True) | {"content": m.content} for m in msgs],
+                **kwargs,
+            )
         except Exception as exc:
             error = map_litellm_error(litellm, exc, self.model)
             log.debug("model.error", model=self.model, error=type(error).__name__, cause=type(exc).__name__)
