@@ -1,0 +1,17 @@
+from mathkit.poly import poly
+from mathkit.poly_deriv import critical_points, derivative
+
+
+def test_derivative():
+    assert derivative([]) == []
+    assert derivative(poly([5])) == []
+    assert derivative(poly([1, 2, 3])) == poly([2, 6])
+    assert derivative(poly([0, 0, 0, 1])) == poly([0, 0, 3])
+    assert derivative(poly(["1/2", "1/3", "1/4"])) == poly(["1/3", "1/2"])
+
+
+def test_critical_points():
+    assert critical_points(poly([0, -2, 1])) == [(1, 1)]
+    assert critical_points(poly([0, -3, 0, 1])) == [(-1, 1), (1, 1)]
+    assert critical_points(poly([0, 1])) == []
+    assert critical_points(poly([7])) == []
