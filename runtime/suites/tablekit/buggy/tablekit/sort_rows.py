@@ -1,0 +1,10 @@
+"""Sorting rows by a column."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def sort_by(table: list[dict[str, Any]], key: str, *, descending: bool = False) -> list[dict[str, Any]]:
+    """Rows sorted by ``key`` (stable); rows where it is missing or None come last in either direction."""
+    return sorted(table, key=lambda row: (row.get(key) is None, row.get(key)), reverse=descending)
