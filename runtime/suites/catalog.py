@@ -22,7 +22,7 @@ __all__ = ["PAPER_SUITES", "VARIANTS", "load_suite", "paper_variants", "suite_gr
 _SUITES_DIR = Path(__file__).resolve().parent
 
 #: The paper-style suites, by name (also their package and directory name).
-PAPER_SUITES: tuple[str, ...] = ("mathkit", "tablekit")
+PAPER_SUITES: tuple[str, ...] = ("mathkit", "tablekit", "svgkit")
 #: Parallel fraction p -> the variant's graph file in the suite's directory.
 VARIANTS: dict[float, str] = {0.9: "graph-p90.yaml", 0.5: "graph-p50.yaml", 0.2: "graph-p20.yaml"}
 
