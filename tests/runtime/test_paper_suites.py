@@ -77,7 +77,7 @@ def module_of(path: str) -> str:
 
 
 def test_catalog() -> None:
-    assert set(PAPER_SUITES) == {"mathkit", "tablekit", "svgkit"} & set(PAPER_SUITES) and PAPER_SUITES
+    assert PAPER_SUITES == ("mathkit", "tablekit", "svgkit")
     assert len(ALL_VARIANTS) == 3 * len(PAPER_SUITES)
     assert load_suite(PAPER_SUITES[0], 0.5).graph_path == suite_graph(PAPER_SUITES[0], 0.5)
     with pytest.raises(SuiteError, match="no paper-style suite 'nope'"):
@@ -147,6 +147,8 @@ def test_imports_are_the_declared_dependencies(name: str) -> None:
                 assert f"{name}.{chain[i - 1]}" in imported, f"{kind}/{task_id} does not use {chain[i - 1]}"
             tested = package_imports((suite.root / "tests" / f"test_{task_id}.py").read_text(encoding="utf-8"), name)
             assert f"{name}.{task_id}" in tested and tested <= earlier | {f"{name}.{task_id}"}, task_id
+            if task_id in chain and i > 0:
+                assert f"{name}.{chain[i - 1]}" in tested, f"tests of {task_id} do not use {chain[i - 1]}"
     assert not (suite.root / "solutions" / name / "__init__.py").exists()  # a namespace package: no shared root task
 
 

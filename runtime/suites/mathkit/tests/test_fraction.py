@@ -1,4 +1,5 @@
 from mathkit.fraction import add, make
+from mathkit.lcm import lcm
 
 
 def test_make_reduces_and_moves_the_sign():
@@ -22,3 +23,8 @@ def test_add():
     assert add((1, 6), (1, 3)) == (1, 2)
     assert add((1, 2), (-1, 2)) == (0, 1)
     assert add((-1, 4), (-1, 4)) == (-1, 2)
+
+
+def test_add_works_over_the_least_common_denominator():
+    for x, y in [((1, 6), (1, 4)), ((1, 2), (1, 2)), ((3, 10), (2, 15))]:
+        assert lcm(x[1], y[1]) % add(x, y)[1] == 0

@@ -1,4 +1,5 @@
 from mathkit.fraction_sum import as_frac, frac_mean, frac_sum
+from mathkit.fraction_text import parse, to_text
 
 
 def test_as_frac():
@@ -22,3 +23,8 @@ def test_frac_mean():
     except ValueError:
         return
     raise AssertionError("frac_mean([]) did not raise ValueError")
+
+
+def test_text_in_and_out():
+    assert to_text(frac_sum(["1 1/2", "-1/4"])) == "5/4"
+    assert as_frac("-2 3/4") == parse("-2 3/4")

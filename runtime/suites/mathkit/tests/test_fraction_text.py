@@ -1,3 +1,4 @@
+from mathkit.fraction_ops import sub
 from mathkit.fraction_text import parse, to_mixed, to_text
 
 
@@ -33,3 +34,8 @@ def test_round_trip():
     for value in [(7, 3), (-7, 3), (1, 5), (-1, 5), (9, 1), (0, 1)]:
         assert parse(to_mixed(value)) == value
         assert parse(to_text(value)) == value
+
+
+def test_mixed_numbers_agree_with_subtraction():
+    assert parse("2 1/3") == sub((3, 1), (2, 3))
+    assert to_mixed(sub((1, 2), (2, 1))) == "-1 1/2"

@@ -1,3 +1,4 @@
+from mathkit.fraction_sum import frac_sum
 from mathkit.poly import degree, poly, poly_add
 
 
@@ -18,3 +19,7 @@ def test_poly_add():
     assert poly_add([], poly([1])) == [(1, 1)]
     assert poly_add(poly(["1/2"]), poly(["1/3", 1])) == [(5, 6), (1, 1)]
     assert poly_add(poly([1, 1]), poly([-1, -1])) == []
+
+
+def test_poly_add_adds_coefficients_exactly():
+    assert poly_add(poly(["1/2", 1]), poly(["1/3"]))[0] == frac_sum(["1/2", "1/3"])

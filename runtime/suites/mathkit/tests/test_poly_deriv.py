@@ -1,5 +1,6 @@
 from mathkit.poly import poly
 from mathkit.poly_deriv import critical_points, derivative
+from mathkit.poly_roots import rational_roots
 
 
 def test_derivative():
@@ -15,3 +16,8 @@ def test_critical_points():
     assert critical_points(poly([0, -3, 0, 1])) == [(-1, 1), (1, 1)]
     assert critical_points(poly([0, 1])) == []
     assert critical_points(poly([7])) == []
+
+
+def test_critical_points_are_roots_of_the_derivative():
+    p = poly([0, -3, 0, 1])
+    assert critical_points(p) == rational_roots(derivative(p))

@@ -1,5 +1,6 @@
 from mathkit.fraction import add
 from mathkit.poly import poly
+from mathkit.poly_compose import compose
 from mathkit.poly_eval import evaluate, shift
 
 
@@ -15,3 +16,9 @@ def test_shift():
     p = poly([2, -3, 0, 1])
     for x in [(0, 1), (1, 2), (-2, 1)]:
         assert evaluate(shift(p, "1/3"), x) == evaluate(p, add(x, (1, 3)))
+
+
+def test_evaluating_a_composition():
+    p, q = poly([1, 0, -2]), poly(["1/2", 3])
+    for x in [(0, 1), (1, 3), (-2, 1)]:
+        assert evaluate(compose(p, q), x) == evaluate(p, evaluate(q, x))

@@ -1,4 +1,6 @@
 from mathkit.poly import poly
+from mathkit.poly_deriv import derivative
+from mathkit.poly_eval import evaluate
 from mathkit.poly_factor import multiplicity, roots_with_multiplicity
 from mathkit.poly_mul import poly_mul
 
@@ -20,3 +22,9 @@ def test_roots_with_multiplicity():
     assert roots_with_multiplicity(p) == [((-1, 2), 1), ((1, 1), 2)]
     assert roots_with_multiplicity(poly([0, 0, 1])) == [((0, 1), 2)]
     assert roots_with_multiplicity(poly([1, 0, 1])) == []
+
+
+def test_a_double_root_is_a_root_of_the_derivative():
+    p = poly_mul(poly([1, -2, 1]), poly(["1/2", 1]))
+    assert evaluate(derivative(p), 1) == (0, 1) and multiplicity(p, 1) == 2
+    assert evaluate(derivative(p), "-1/2") != (0, 1) and multiplicity(p, "-1/2") == 1

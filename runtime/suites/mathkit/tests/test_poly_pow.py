@@ -1,4 +1,5 @@
 from mathkit.poly import poly
+from mathkit.poly_mul import poly_mul
 from mathkit.poly_pow import poly_pow
 
 
@@ -19,3 +20,9 @@ def test_larger_powers_and_edge_cases():
     except ValueError:
         return
     raise AssertionError("a negative exponent did not raise ValueError")
+
+
+def test_powers_are_repeated_products():
+    p = poly([1, "1/2", 3])
+    assert poly_pow(p, 2) == poly_mul(p, p)
+    assert poly_pow(p, 3) == poly_mul(p, poly_mul(p, p))

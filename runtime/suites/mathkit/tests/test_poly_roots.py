@@ -1,4 +1,5 @@
 from mathkit.poly import poly
+from mathkit.poly_eval import evaluate
 from mathkit.poly_roots import integer_coefficients, rational_roots
 
 
@@ -22,3 +23,10 @@ def test_no_rational_roots():
     except ValueError:
         return
     raise AssertionError("the zero polynomial did not raise ValueError")
+
+
+def test_roots_make_the_polynomial_vanish():
+    p = poly([6, -5, -2, 1])  # (x - 1)(x + 2)(x - 3)
+    roots = rational_roots(p)
+    assert roots == [(-2, 1), (1, 1), (3, 1)]
+    assert all(evaluate(p, r) == (0, 1) for r in roots)

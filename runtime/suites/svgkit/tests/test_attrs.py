@@ -1,4 +1,5 @@
 from svgkit.attrs import attrs, escape
+from svgkit.fmt import fmt
 
 
 def test_escape():
@@ -12,3 +13,7 @@ def test_attrs():
     assert attrs({"label": 'x"y<'}) == ' label="x&quot;y&lt;"'
     assert attrs({"opacity": 1 / 3, "viewBox": "0 0 1 1"}) == ' opacity="0.333" viewBox="0 0 1 1"'
     assert attrs({}) == ""
+
+
+def test_numbers_go_through_fmt():
+    assert attrs({"x": 1 / 3, "y": -0.0001}) == f' x="{fmt(1 / 3)}" y="{fmt(-0.0001)}"'

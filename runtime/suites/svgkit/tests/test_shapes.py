@@ -1,3 +1,4 @@
+from svgkit.element import element
 from svgkit.shapes import circle, line, points_attr, polygon, polyline, rect, text
 
 
@@ -30,3 +31,8 @@ def test_bad_shapes():
         except ValueError:
             continue
         raise AssertionError("a bad shape did not raise ValueError")
+
+
+def test_shapes_are_elements():
+    assert rect(0, 0, 1, 1) == element("rect", {"x": 0, "y": 0, "width": 1, "height": 1})
+    assert circle(1, 2, 3, fill="red") == element("circle", {"cx": 1, "cy": 2, "r": 3, "fill": "red"})

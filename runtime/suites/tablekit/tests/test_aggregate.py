@@ -1,4 +1,5 @@
 from tablekit.aggregate import aggregate
+from tablekit.groups import group_by
 
 SALES = [
     {"region": "north", "product": "apple", "units": 10, "price": "1.5"},
@@ -27,3 +28,7 @@ def test_mean_and_unknown():
     except ValueError:
         return
     raise AssertionError("an unknown aggregate did not raise ValueError")
+
+
+def test_one_row_per_group_in_group_order():
+    assert [row["region"] for row in aggregate(SALES, "region", "units")] == list(group_by(SALES, "region"))

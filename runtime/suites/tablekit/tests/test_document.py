@@ -1,5 +1,6 @@
 from tablekit.document import report_document
 from tablekit.report import report
+from tablekit.sections import report_sections
 
 SALES = [
     {"region": "north", "product": "apple", "units": 10, "price": "1.5"},
@@ -25,3 +26,8 @@ def test_counts_document():
     text = report_document(SALES, "Counts", ["region"], "units", 1, "count")
     assert text.startswith("# Counts\n\n- count of units by region\n\n## count of units by region\n")
     assert "Total: 5 over 4 groups." in text
+
+
+def test_document_ends_with_the_sections():
+    text = report_document(SALES, "S", ["product"], "units")
+    assert text.endswith("\n\n".join(report_sections(SALES, ["product"], "units")))

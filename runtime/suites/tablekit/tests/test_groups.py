@@ -1,3 +1,4 @@
+from tablekit.describe import describe
 from tablekit.groups import group_by, group_describe
 
 SALES = [
@@ -24,3 +25,8 @@ def test_group_describe_leaves_out_the_key():
         2020: {"v": {"count": 2, "sum": 4.0, "mean": 2.0, "min": 1.0, "median": 2.0, "max": 3.0}},
         2021: {"v": {"count": 1, "sum": 5.0, "mean": 5.0, "min": 5.0, "median": 5.0, "max": 5.0}},
     }
+
+
+def test_group_describe_describes_each_group():
+    north = [{k: v for k, v in row.items() if k != "region"} for row in SALES if row["region"] == "north"]
+    assert group_describe(SALES, "region")["north"] == describe(north)

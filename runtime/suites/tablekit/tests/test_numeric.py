@@ -1,3 +1,4 @@
+from tablekit.column import column
 from tablekit.numeric import numbers, to_number
 
 SALES = [
@@ -23,3 +24,7 @@ def test_numbers():
     assert numbers(SALES, "units") == [10.0, 20.0, 5.0, 30.0, 5.0]
     assert numbers(SALES, "price") == [1.5, 1.25, 2.0, 3.0]
     assert numbers(SALES, "region") == []
+
+
+def test_numbers_are_the_convertible_values_of_the_column():
+    assert numbers(SALES, "price") == [to_number(v) for v in column(SALES, "price") if to_number(v) is not None]

@@ -1,3 +1,4 @@
+from tablekit.numeric import numbers
 from tablekit.quantile import quantile
 
 SALES = [
@@ -25,3 +26,8 @@ def test_no_numbers_and_bad_q():
     except ValueError:
         return
     raise AssertionError("q = 1.5 did not raise ValueError")
+
+
+def test_extreme_quantiles_are_min_and_max():
+    assert quantile(SALES, "units", 0) == min(numbers(SALES, "units"))
+    assert quantile(SALES, "units", 1) == max(numbers(SALES, "units"))

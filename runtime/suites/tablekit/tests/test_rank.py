@@ -1,3 +1,4 @@
+from tablekit.aggregate import aggregate
 from tablekit.rank import rank
 
 SALES = [
@@ -32,3 +33,9 @@ def test_ties_and_direction():
 
 def test_groups_without_a_value_are_left_out():
     assert [r["region"] for r in rank(SALES, "region", "units", "mean")] == ["south", "north", "west"]
+
+
+def test_rank_reorders_the_aggregate():
+    ranked = {(r["region"], r["mean_units"]) for r in rank(SALES, "region", "units", "mean")}
+    expected = {(r["region"], r["mean_units"]) for r in aggregate(SALES, "region", "units", "mean")}
+    assert ranked == {pair for pair in expected if pair[1] is not None}

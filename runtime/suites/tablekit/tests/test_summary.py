@@ -1,3 +1,4 @@
+from tablekit.quantile import quantile
 from tablekit.summary import summarize
 
 SALES = [
@@ -30,3 +31,7 @@ def test_summarize_without_numbers():
         "median": None,
         "max": None,
     }
+
+
+def test_median_is_the_middle_quantile():
+    assert summarize(SALES, "price")["median"] == quantile(SALES, "price", 0.5) == 1.75

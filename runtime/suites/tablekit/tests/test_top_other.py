@@ -1,3 +1,4 @@
+from tablekit.top import top_n
 from tablekit.top_other import top_with_other
 
 SALES = [
@@ -34,3 +35,8 @@ def test_counts_and_bad_statistic():
     except ValueError:
         return
     raise AssertionError("how='mean' did not raise ValueError")
+
+
+def test_top_rows_come_first():
+    rows = top_with_other(TIES, "k", "v", 2)
+    assert rows[:-1] == [{"k": r["k"], "sum_v": r["sum_v"]} for r in top_n(TIES, "k", "v", 2)]
