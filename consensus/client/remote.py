@@ -1,6 +1,6 @@
-"""RemoteClient: the session-keeping `Client` API, over TCP to node processes.
+"""RemoteClient: the session-keeping world `Client` API, over TCP to node processes.
 
-It speaks the client protocol (`consensus.client_protocol`) to the nodes of
+It speaks the client protocol (`consensus.client.protocol`) to the nodes of
 a cluster started with ``lmteams node``, on the same addresses the nodes use
 for Raft, authenticated with the cluster's shared secret::
 
@@ -41,10 +41,11 @@ from lmteams.consensus.client.protocol import (
     decode_response,
     encode,
 )
-from lmteams.consensus.client.session import NodeUnreachable, SessionClient
+from lmteams.consensus.client.session import NodeUnreachable
+from lmteams.consensus.client.world import WORLD_SESSIONS, WorldCommands
 from lmteams.consensus.errors import NotLeader, ProposalDropped
 from lmteams.consensus.node.raft_node import NodeStopped
-from lmteams.consensus.world import Applied, Proposal, Rejected
+from lmteams.consensus.world import DEFAULT_MAX_RESULTS_PER_SESSION, Applied, Proposal, Rejected
 from lmteams.transports import (
     DEFAULT_MAX_FRAME_SIZE,
     Address,
@@ -82,7 +83,7 @@ def parse_address(text: str) -> Address:
     return (host, int(port))
 
 
-class RemoteClient(SessionClient):
+class RemoteClient(WorldCommands):
     """A client of node processes, over TCP.
 
     Args:
@@ -111,7 +112,15 @@ class RemoteClient(SessionClient):
         ssl_context: ssl.SSLContext | None = None,
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
     ) -> None:
-        super().__init__(client_id, seed=seed, attempt_timeout=attempt_timeout, deadline=deadline, backoff=backoff)
+        super().__init__(
+            client_id,
+            codec=WORLD_SESSIONS,
+            seed=seed,
+            attempt_timeout=attempt_timeout,
+            deadline=deadline,
+            backoff=backoff,
+            window=DEFAULT_MAX_RESULTS_PER_SESSION,
+        )
         if not cluster:
             raise ValueError("a RemoteClient needs the address of at least one node")
         encode_node_id(client_id)
@@ -143,7 +152,7 @@ class RemoteClient(SessionClient):
             for connection in connections:
                 await connection.aclose()
 
-    # -- SessionClient ------------------------------------------------------------------
+    # -- SessionClient: one call on one node ------------------------------------------------------------------
 
     def node_ids(self) -> Sequence[str]:
         return sorted(self.addresses)
