@@ -237,7 +237,7 @@ class MemoryEndpoint(InboxIteration, AsyncLifetime):
         inbox_receive: MemoryObjectReceiveStream[tuple[str, bytes]],
     ) -> None:
         self.node_id = node_id
-        self.stats = MemoryStats()
+        self.stats: MemoryStats = MemoryStats()
         self._network = network
         self._inbox_send = inbox_send
         self._inbox_receive = inbox_receive

@@ -369,7 +369,7 @@ class TcpTransport(InboxIteration, AsyncLifetime):
         self._max_client_connections = max_client_connections
         self._client_connections = 0
 
-        self.stats = TcpStats()
+        self.stats: TcpStats = TcpStats()
         self._peers: dict[str, _Peer] = {}
         self._inbox_send, self._inbox_receive = anyio.create_memory_object_stream[tuple[str, bytes]](queue_size)
         self._inbound: dict[str, anyio.CancelScope] = {}
