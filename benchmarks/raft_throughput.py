@@ -102,7 +102,7 @@ async def measured_load(
 
 
 async def run_in_process(config: str, callers: int, seconds: float, tmp: Path) -> RunResult:
-    from lmteams.consensus.cluster.local import LocalCluster
+    from lmteams import LocalCluster
     from lmteams.consensus.node.file_storage import FileStorage
 
     storage: Callable[[str], Any] | None

@@ -21,13 +21,10 @@ import anyio
 from rich.console import Console
 from rich.table import Table
 
-from lmteams.runtime.graph import TaskGraph
+from lmteams import RunReport, SimulatedModel, TaskGraph, Team
 from lmteams.runtime.logging import configure
-from lmteams.runtime.models import SimulatedModel
-from lmteams.runtime.report import RunReport
 from lmteams.runtime.settings import TeamSettings
 from lmteams.runtime.suites import coding_suite, make_responder
-from lmteams.runtime.team import Team
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lmteams.runtime.cli.demo import DEMO_LATENCY  # noqa: E402
