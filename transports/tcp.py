@@ -62,7 +62,6 @@ import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Self
 
 import anyio
 import structlog
@@ -111,7 +110,7 @@ _NETWORK_ERRORS = (
 )
 
 
-class FramedConnection:
+class FramedConnection(AsyncLifetime):
     """One authenticated connection carrying length-prefixed frames both ways.
 
     A client gets one from `open_connection`; a `TcpTransport` hands the
@@ -164,11 +163,12 @@ class FramedConnection:
             self._closed = True
             await anyio.aclose_forcefully(self._stream)
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+    @asynccontextmanager
+    async def _lifetime(self) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await self.aclose()
 
     def __repr__(self) -> str:
         return f"FramedConnection({self.local_id!r} <-> {self.remote_id!r} at {self.remote_address})"

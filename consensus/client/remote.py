@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import itertools
 import ssl
-from collections.abc import Mapping, Sequence
-from typing import Any, Self
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 import structlog
@@ -49,6 +50,7 @@ from lmteams.consensus.world import DEFAULT_MAX_RESULTS_PER_SESSION, Applied, Pr
 from lmteams.transports import (
     DEFAULT_MAX_FRAME_SIZE,
     Address,
+    AsyncLifetime,
     Backoff,
     FramedConnection,
     TransportError,
@@ -83,7 +85,7 @@ def parse_address(text: str) -> Address:
     return (host, int(port))
 
 
-class RemoteClient(WorldCommands):
+class RemoteClient(WorldCommands, AsyncLifetime):
     """A client of node processes, over TCP.
 
     Args:
@@ -139,11 +141,12 @@ class RemoteClient(WorldCommands):
 
     # -- lifecycle ----------------------------------------------------------------
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+    @asynccontextmanager
+    async def _lifetime(self) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await self.aclose()
 
     async def aclose(self) -> None:
         """Close every idle connection; the client may still be used (it reconnects)."""
