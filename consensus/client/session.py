@@ -56,7 +56,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 DEFAULT_WINDOW = 64
-"""Seqs a client keeps open at once by default: the world state remembers this many results per session."""
+"""Seqs a client keeps open at once by default (the world state remembers as many results per
+session); a state machine of your own should remember at least a client's ``window`` results."""
 
 
 class ClientTimeout(ConsensusError):
