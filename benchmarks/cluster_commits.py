@@ -16,7 +16,7 @@ import time
 
 import anyio
 
-from lmteams.consensus.cluster.local import LocalCluster
+from lmteams import LocalCluster
 from lmteams.runtime.logging import configure as configure_logging
 
 

@@ -66,7 +66,7 @@ def summary(samples: list[float]) -> dict[str, float]:
 async def lmteams_failover(
     kills: int, interval: float, tmp: Path, rng: random.Random, settle: float, wait_links: bool
 ) -> dict[str, Any]:
-    from lmteams.consensus.client.session import ClientTimeout, CommandRejected
+    from lmteams.consensus.client import ClientTimeout, CommandRejected
 
     procs = LmteamsProcs(tmp, fsync=True, tick=None, log_level="info")
     records: list[tuple[float, float]] = []  # (issued, committed), in commit order

@@ -320,7 +320,7 @@ class LmteamsProcs:
     def node_config(self, node: str, **update: Any) -> Any:
         """The `NodeConfig` that `start` would give ``node``'s process (same arguments, parsed by
         the same `lmteams node` code, fsync as configured), with ``update`` applied: for running
-        ``node`` in this process with `consensus.process.NodeProcess` instead."""
+        ``node`` in this process with `lmteams.consensus.cluster.process.NodeProcess` instead."""
         return build_node_config(parse_node_args(self.node_args(node)), fsync=self.fsync, **update)
 
     def start(self, *nodes: str) -> None:

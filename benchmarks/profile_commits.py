@@ -41,7 +41,7 @@ from harness import PAYLOAD, load  # noqa: E402
 
 
 async def _cluster_load(callers: int, seconds: float, storage_kind: str, tmp: Path) -> Any:
-    from lmteams.consensus.cluster.local import LocalCluster
+    from lmteams import LocalCluster
     from lmteams.consensus.node.file_storage import FileStorage
 
     storage: Callable[[str], Any] | None = None
@@ -124,7 +124,8 @@ def profile_procs(args: argparse.Namespace) -> None:
 
 
 def time_apply(args: argparse.Namespace) -> None:
-    from lmteams.consensus.world import Proposal, Put, WorldState, encode_proposal
+    from lmteams import WorldState
+    from lmteams.consensus.world import Proposal, Put, encode_proposal
 
     def entries(clients: int) -> list[bytes]:
         out = []

@@ -102,7 +102,7 @@ async def measured_load(
 
 
 async def run_in_process(config: str, callers: int, seconds: float, tmp: Path) -> RunResult:
-    from lmteams.consensus.cluster.local import LocalCluster
+    from lmteams import LocalCluster
     from lmteams.consensus.node.file_storage import FileStorage
 
     storage: Callable[[str], Any] | None
@@ -134,7 +134,7 @@ async def run_processes(config: str, callers: int, seconds: float, tmp: Path) ->
 
 
 async def run_embedded(config: str, callers: int, seconds: float, tmp: Path) -> tuple[RunResult, str]:
-    from lmteams.consensus.client.session import Client
+    from lmteams.consensus.client import Client
 
     def on_retry(attempt: int, leader: str) -> None:
         print(f"  {config}: {leader} led, not a (attempt {attempt}); starting the cluster afresh", file=sys.stderr)

@@ -7,8 +7,9 @@
   storage and a state machine; ``FileStorage`` (checksums, fsync, group commit);
   the message codec and the entry data format.
 - ``client/``: ``SessionClient`` (leader finding, retries, ``(client_id, seq)``
-  sessions) for any state machine; ``Client`` in process, ``RemoteClient`` over
-  TCP with the client protocol that ``ClientServer`` answers.
+  sessions) for any state machine, ``NodeClient`` in process with a codec such
+  as ``JsonSessions``; for the world state, ``Client`` in process and
+  ``RemoteClient`` over TCP with the client protocol that ``ClientServer`` answers.
 - ``world/``: ``WorldState``, the team's replicated state machine.
 - ``cluster/``: ``LocalCluster`` (N nodes in one process) and ``NodeProcess``
   (one node of a multi-process cluster, as ``lmteams node`` runs it).
@@ -19,7 +20,16 @@
 from lmteams.consensus.client.protocol import NodeStatus, ServerError
 from lmteams.consensus.client.remote import RemoteClient
 from lmteams.consensus.client.server import ClientServer
-from lmteams.consensus.client.session import Client, ClientTimeout, CommandRejected, NodeUnreachable, SessionClient
+from lmteams.consensus.client.session import (
+    ClientTimeout,
+    JsonSessions,
+    NodeClient,
+    NodeUnreachable,
+    SessionClient,
+    SessionCodec,
+    SessionCommand,
+)
+from lmteams.consensus.client.world import Client, CommandRejected
 from lmteams.consensus.cluster.local import LocalCluster
 from lmteams.consensus.cluster.process import NodeConfig, NodeConfigError, NodeProcess
 from lmteams.consensus.core.config import RaftConfig
@@ -81,11 +91,13 @@ __all__ = [
     "FileStorage",
     "HardState",
     "InvalidConfChange",
+    "JsonSessions",
     "LocalCluster",
     "Membership",
     "MemoryStorage",
     "Message",
     "MessageType",
+    "NodeClient",
     "NodeConfig",
     "NodeConfigError",
     "NodeId",
@@ -103,6 +115,8 @@ __all__ = [
     "Role",
     "ServerError",
     "SessionClient",
+    "SessionCodec",
+    "SessionCommand",
     "Snapshot",
     "SnapshotMeta",
     "SoftState",

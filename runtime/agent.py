@@ -271,7 +271,7 @@ class Agent:
 
     async def _complete(self, task: Task, started: float, backup: bool) -> None:
         ctx = self.ctx
-        result = {"agent": self.id, "duration_s": round(time.monotonic() - started, 6), "backup": backup}
+        result: dict[str, Any] = dict(agent=self.id, duration_s=round(time.monotonic() - started, 6), backup=backup)
         if not ctx.settings.gate:  # the ablation claims only now, after acting, just to record the result
             await self._claim(task, preempt=False)
         done = await self.client.submit(CompleteTask(task=ctx.task_key(task.id), agent=self.id, result=result))

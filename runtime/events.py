@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -101,7 +101,7 @@ class RunEvents:
 
     # -- structlog plumbing ------------------------------------------------------
 
-    def _fan_out(self, _logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    def _fan_out(self, _logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
         self.hub.publish(dict(event_dict))
         return event_dict
 

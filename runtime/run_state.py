@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +37,7 @@ class RunMetrics:
     leader_changes: int = 0
     messages: Counter[str] = field(default_factory=Counter)
     conflicts: Counter[str] = field(default_factory=Counter)
-    busy_s: Counter[str] = field(default_factory=Counter)
+    busy_s: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     last_finish: dict[str, float] = field(default_factory=dict)
     completions: Counter[str] = field(default_factory=Counter)
     """Committed completions per task: exactly-once means every value is 1."""
@@ -102,7 +102,7 @@ class CommittedView:
 
     def median_duration(self, min_samples: int) -> float | None:
         durations = [
-            float(v.result["duration_s"])
+            float(v.result["duration_s"])  # type: ignore[arg-type]  # a JSON number: the completion wrote it
             for v in self.tasks.values()
             if v.status is TaskStatus.COMPLETED and isinstance(v.result, dict) and "duration_s" in v.result
         ]

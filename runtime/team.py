@@ -231,12 +231,12 @@ class Team:
             return {a: run_decentralized for a in self.agent_ids}
         if self.topology is Topology.PREASSIGNED:
             plan = graph.best_schedule(self.size, seed=self.seed).agents
-            return {a: (lambda agent, p=plan[i]: run_preassigned(agent, p)) for i, a in enumerate(self.agent_ids)}
+            return {a: (lambda agent, p=plan[i]: run_preassigned(agent, p)) for i, a in enumerate(self.agent_ids)}  # type: ignore[misc]  # mypy cannot type a lambda whose default binds the loop value
         roles: dict[str, Callable[[Agent], Awaitable[None]]] = {
             a: (lambda agent: run_worker(agent, self._orchestrator_id)) for a in self.agent_ids
         }
         for node in self._require_cluster().ids:
-            roles[f"orch-{node}"] = lambda agent, n=node: run_orchestrator(
+            roles[f"orch-{node}"] = lambda agent, n=node: run_orchestrator(  # type: ignore[misc]  # as above: a default binds the loop value
                 agent, lambda: self._leads(n), list(self.agent_ids)
             )
         return roles
@@ -307,7 +307,7 @@ class Team:
             for a, t in endpoints.items():
                 for b, other in endpoints.items():
                     if a != b:
-                        t.set_peer(b, other.listen_address)  # type: ignore[attr-defined]
+                        t.set_peer(b, other.listen_address)  # type: ignore[attr-defined]  # with transport "tcp" these are TcpTransports
         return endpoints
 
     def _resilient(self, agent_id: str, events: RunEvents) -> ResilientModel:

@@ -30,6 +30,7 @@ from lmteams.transports.base import (
 )
 from lmteams.transports.framing import DEFAULT_MAX_FRAME_SIZE
 from lmteams.transports.handshake import ConnectionRole
+from lmteams.transports.lifetime import AlreadyRunning, AsyncLifetime, stoppable_task_group
 from lmteams.transports.links import FilteredTransport, LinkTable
 from lmteams.transports.memory import MemoryEndpoint, MemoryNetwork
 from lmteams.transports.stats import MemoryStats, TcpStats, TransportStats
@@ -38,6 +39,8 @@ from lmteams.transports.tcp import Address, ClientHandler, FramedConnection, Tcp
 __all__ = [
     "DEFAULT_MAX_FRAME_SIZE",
     "Address",
+    "AlreadyRunning",
+    "AsyncLifetime",
     "Backoff",
     "ClientHandler",
     "ConnectionRole",
@@ -60,4 +63,5 @@ __all__ = [
     "TransportStats",
     "UnknownPeer",
     "open_connection",
+    "stoppable_task_group",
 ]

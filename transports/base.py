@@ -10,6 +10,7 @@ behalf and never make `send` wait for a slow or unreachable peer.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 __all__ = [
@@ -59,7 +60,9 @@ class Transport(Protocol):
 
     async def __aenter__(self) -> Self: ...
 
-    async def __aexit__(self, *exc: object) -> None: ...
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None: ...
 
 
 class TransportError(Exception):

@@ -9,9 +9,10 @@ behaves the same whichever side's traffic is in flight.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from typing import Self
+from contextlib import asynccontextmanager
 
 from lmteams.transports.base import Transport
+from lmteams.transports.lifetime import AsyncLifetime
 
 
 class LinkTable:
@@ -38,7 +39,7 @@ class LinkTable:
         return ga is gb
 
 
-class FilteredTransport:
+class FilteredTransport(AsyncLifetime):
     """A ``Transport`` that drops traffic across links ``links`` has cut."""
 
     def __init__(self, inner: Transport, links: LinkTable) -> None:
@@ -66,9 +67,7 @@ class FilteredTransport:
     async def close(self) -> None:
         await self.inner.close()
 
-    async def __aenter__(self) -> Self:
-        await self.inner.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.inner.__aexit__(*exc)
+    @asynccontextmanager
+    async def _lifetime(self) -> AsyncIterator[None]:
+        async with self.inner:
+            yield

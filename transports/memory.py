@@ -43,11 +43,12 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable
-from typing import Self
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 
 import anyio
 import structlog
+from anyio.abc import TaskGroup
 from anyio.lowlevel import checkpoint_if_cancelled
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
@@ -60,8 +61,8 @@ from lmteams.transports.base import (
     as_payload,
 )
 from lmteams.transports.inbox import InboxIteration
+from lmteams.transports.lifetime import AsyncLifetime, stoppable_task_group
 from lmteams.transports.stats import MemoryStats
-from lmteams.transports.tasks import BackgroundTasks, split_exc_info
 
 __all__ = ["MemoryEndpoint", "MemoryNetwork"]
 
@@ -220,7 +221,7 @@ class MemoryNetwork:
             del self._open[endpoint.node_id]
 
 
-class MemoryEndpoint(InboxIteration):
+class MemoryEndpoint(InboxIteration, AsyncLifetime):
     """One node's `Transport` on a `MemoryNetwork`; create it with `MemoryNetwork.endpoint`.
 
     Works directly (``send``, ``async for``, ``close``) or as an async context
@@ -236,11 +237,11 @@ class MemoryEndpoint(InboxIteration):
         inbox_receive: MemoryObjectReceiveStream[tuple[str, bytes]],
     ) -> None:
         self.node_id = node_id
-        self.stats = MemoryStats()
+        self.stats: MemoryStats = MemoryStats()
         self._network = network
         self._inbox_send = inbox_send
         self._inbox_receive = inbox_receive
-        self._tasks: BackgroundTasks | None = None
+        self._tasks: TaskGroup | None = None
         self._closed = False
 
     @property
@@ -273,23 +274,19 @@ class MemoryEndpoint(InboxIteration):
         self._inbox_send.close()
         self._inbox_receive.close()
         if self._tasks is not None:
-            self._tasks.cancel()
+            self._tasks.cancel_scope.cancel()
         log.debug("memory.endpoint_closed", node=self.node_id)
 
-    async def __aenter__(self) -> Self:
+    @asynccontextmanager
+    async def _lifetime(self) -> AsyncIterator[None]:
         if self._closed:
             raise TransportClosed(f"endpoint {self.node_id!r} is closed; create a new one with network.endpoint()")
-        if self._tasks is not None:
-            raise TransportError(f"endpoint {self.node_id!r} is already running")
-        tasks = BackgroundTasks()
-        await tasks.__aenter__()
-        self._tasks = tasks
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-        if self._tasks is not None:
-            await self._tasks.__aexit__(*split_exc_info(exc))
+        async with stoppable_task_group() as tasks:
+            self._tasks = tasks
+            try:
+                yield
+            finally:
+                await self.close()
 
     def _schedule(self, delay: float, peer: str, data: bytes) -> None:
         assert self._tasks is not None

@@ -59,14 +59,13 @@ from __future__ import annotations
 import random
 import socket
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Self
 
 import anyio
 import structlog
-from anyio.abc import AnyByteStream, SocketAttribute, SocketListener, SocketStream
+from anyio.abc import AnyByteStream, SocketAttribute, SocketListener, SocketStream, TaskGroup
 from anyio.lowlevel import checkpoint_if_cancelled
 from anyio.streams.buffered import BufferedByteStream
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
@@ -92,8 +91,8 @@ from lmteams.transports.framing import (
 )
 from lmteams.transports.handshake import ConnectionRole, accept_handshake, client_handshake, encode_node_id
 from lmteams.transports.inbox import InboxIteration
+from lmteams.transports.lifetime import AsyncLifetime, stoppable_task_group
 from lmteams.transports.stats import TcpStats
-from lmteams.transports.tasks import BackgroundTasks, split_exc_info
 
 __all__ = ["Address", "ClientHandler", "FramedConnection", "TcpTransport", "open_connection"]
 
@@ -111,7 +110,7 @@ _NETWORK_ERRORS = (
 )
 
 
-class FramedConnection:
+class FramedConnection(AsyncLifetime):
     """One authenticated connection carrying length-prefixed frames both ways.
 
     A client gets one from `open_connection`; a `TcpTransport` hands the
@@ -164,11 +163,12 @@ class FramedConnection:
             self._closed = True
             await anyio.aclose_forcefully(self._stream)
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+    @asynccontextmanager
+    async def _lifetime(self) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await self.aclose()
 
     def __repr__(self) -> str:
         return f"FramedConnection({self.local_id!r} <-> {self.remote_id!r} at {self.remote_address})"
@@ -284,7 +284,7 @@ def _describe_remote(stream: SocketStream) -> str:
     return f"{address[0]}:{address[1]}"
 
 
-class TcpTransport(InboxIteration):
+class TcpTransport(InboxIteration, AsyncLifetime):
     """A `Transport` over TCP (see the module docstring for the protocol).
 
     Args:
@@ -369,13 +369,12 @@ class TcpTransport(InboxIteration):
         self._max_client_connections = max_client_connections
         self._client_connections = 0
 
-        self.stats = TcpStats()
+        self.stats: TcpStats = TcpStats()
         self._peers: dict[str, _Peer] = {}
         self._inbox_send, self._inbox_receive = anyio.create_memory_object_stream[tuple[str, bytes]](queue_size)
         self._inbound: dict[str, anyio.CancelScope] = {}
         self._pending_handshakes = 0
-        self._tasks: BackgroundTasks | None = None
-        self._exit_stack: AsyncExitStack | None = None
+        self._tasks: TaskGroup | None = None
         self._listeners: list[SocketListener] = []
         self._listen_address: Address | None = None
         self._closed = False
@@ -469,7 +468,7 @@ class TcpTransport(InboxIteration):
             return
         self._closed = True
         if self._tasks is not None:
-            self._tasks.cancel()
+            self._tasks.cancel_scope.cancel()
         self._inbox_send.close()
         self._inbox_receive.close()
         for state in self._peers.values():
@@ -480,38 +479,31 @@ class TcpTransport(InboxIteration):
                 await listener.aclose()
         log.info("tcp.closed", node=self.node_id)
 
-    async def __aenter__(self) -> Self:
+    @asynccontextmanager
+    async def _lifetime(self) -> AsyncIterator[None]:
         if self._closed:
             raise TransportClosed(f"transport {self.node_id!r} is closed; create a new TcpTransport to restart")
-        if self._tasks is not None:
-            raise TransportError(f"transport {self.node_id!r} is already running")
-        async with AsyncExitStack() as stack:
-            host, port = self._listen
-            multi = await anyio.create_tcp_listener(local_host=host, local_port=port)
-            stack.push_async_callback(multi.aclose)
+        host, port = self._listen
+        multi = await anyio.create_tcp_listener(local_host=host, local_port=port)
+        async with multi, stoppable_task_group() as tasks:
             listeners = [listener for listener in multi.listeners if isinstance(listener, SocketListener)]
             bound = listeners[0].extra(SocketAttribute.local_address)
-            tasks = await stack.enter_async_context(BackgroundTasks())
             self._listeners, self._tasks = listeners, tasks
             self._listen_address = (str(bound[0]), int(bound[1]))
-            self._exit_stack = stack.pop_all()
-        for listener in listeners:
-            tasks.start_soon(self._accept_loop, listener)
-        for peer_id in self._peers:
-            tasks.start_soon(self._dial_loop, peer_id)
-        log.info(
-            "tcp.started",
-            node=self.node_id,
-            address=_format(self._listen_address),
-            tls=self._ssl_context is not None,
-        )
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-        if self._exit_stack is not None:
-            stack, self._exit_stack = self._exit_stack, None
-            await stack.__aexit__(*split_exc_info(exc))
+            for listener in listeners:
+                tasks.start_soon(self._accept_loop, listener)
+            for peer_id in self._peers:
+                tasks.start_soon(self._dial_loop, peer_id)
+            log.info(
+                "tcp.started",
+                node=self.node_id,
+                address=_format(self._listen_address),
+                tls=self._ssl_context is not None,
+            )
+            try:
+                yield
+            finally:
+                await self.close()
 
     # -- inbound -----------------------------------------------------------
 

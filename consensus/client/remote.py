@@ -1,6 +1,6 @@
-"""RemoteClient: the session-keeping `Client` API, over TCP to node processes.
+"""RemoteClient: the session-keeping world `Client` API, over TCP to node processes.
 
-It speaks the client protocol (`consensus.client_protocol`) to the nodes of
+It speaks the client protocol (`consensus.client.protocol`) to the nodes of
 a cluster started with ``lmteams node``, on the same addresses the nodes use
 for Raft, authenticated with the cluster's shared secret::
 
@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import itertools
 import ssl
-from collections.abc import Mapping, Sequence
-from typing import Any, Self
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 import structlog
@@ -41,13 +42,15 @@ from lmteams.consensus.client.protocol import (
     decode_response,
     encode,
 )
-from lmteams.consensus.client.session import NodeUnreachable, SessionClient
+from lmteams.consensus.client.session import NodeUnreachable
+from lmteams.consensus.client.world import WORLD_SESSIONS, WorldCommands
 from lmteams.consensus.errors import NotLeader, ProposalDropped
 from lmteams.consensus.node.raft_node import NodeStopped
-from lmteams.consensus.world import Applied, Proposal, Rejected
+from lmteams.consensus.world import DEFAULT_MAX_RESULTS_PER_SESSION, Applied, Proposal, Rejected
 from lmteams.transports import (
     DEFAULT_MAX_FRAME_SIZE,
     Address,
+    AsyncLifetime,
     Backoff,
     FramedConnection,
     TransportError,
@@ -82,7 +85,7 @@ def parse_address(text: str) -> Address:
     return (host, int(port))
 
 
-class RemoteClient(SessionClient):
+class RemoteClient(WorldCommands, AsyncLifetime):
     """A client of node processes, over TCP.
 
     Args:
@@ -111,7 +114,15 @@ class RemoteClient(SessionClient):
         ssl_context: ssl.SSLContext | None = None,
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
     ) -> None:
-        super().__init__(client_id, seed=seed, attempt_timeout=attempt_timeout, deadline=deadline, backoff=backoff)
+        super().__init__(
+            client_id,
+            codec=WORLD_SESSIONS,
+            seed=seed,
+            attempt_timeout=attempt_timeout,
+            deadline=deadline,
+            backoff=backoff,
+            window=DEFAULT_MAX_RESULTS_PER_SESSION,
+        )
         if not cluster:
             raise ValueError("a RemoteClient needs the address of at least one node")
         encode_node_id(client_id)
@@ -130,11 +141,12 @@ class RemoteClient(SessionClient):
 
     # -- lifecycle ----------------------------------------------------------------
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+    @asynccontextmanager
+    async def _lifetime(self) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await self.aclose()
 
     async def aclose(self) -> None:
         """Close every idle connection; the client may still be used (it reconnects)."""
@@ -143,7 +155,7 @@ class RemoteClient(SessionClient):
             for connection in connections:
                 await connection.aclose()
 
-    # -- SessionClient ------------------------------------------------------------------
+    # -- SessionClient: one call on one node ------------------------------------------------------------------
 
     def node_ids(self) -> Sequence[str]:
         return sorted(self.addresses)

@@ -1,43 +1,63 @@
-"""Clients of the world state: find the leader, follow redirects, retry with
-backoff, and number commands ``(client_id, seq)`` so that a retry is applied once.
+"""The generic client of a Raft cluster: find the leader, follow redirects, retry
+with backoff, and number commands ``(client_id, seq)`` so that a retry is applied once.
 
-A retry reuses the command's seq, and the world state machine's sessions
-return the first result for it. That is what makes "retry until it
+A retry reuses the command's seq, and a state machine that keeps sessions
+returns the first result for it. That is what makes "retry until it
 answers" safe for a command that is not idempotent by itself (Raft thesis §6.3).
 
-That logic lives once, in `SessionClient`. Its subclasses only say how one
-call reaches one node:
+That logic lives once, in `SessionClient`, and knows no state machine: a
+`SessionCodec` says how a command and its session coordinates become the
+bytes a node proposes. Its subclasses only say how one call reaches one node:
 
-- `Client` calls `RaftNode` objects running in this process (a `LocalCluster`'s, or an
-  embedded `NodeProcess`'s);
-- `consensus.remote_client.RemoteClient` sends requests over TCP to node
-  processes (``lmteams node``).
+- `NodeClient` calls `RaftNode` objects running in this process (a
+  `LocalCluster`'s, or an embedded `NodeProcess`'s), for any state machine;
+- the world state's own clients (`consensus.client.world`): `Client` in
+  process and `RemoteClient` over TCP, with ``put``/``get``/``cas``/... on top.
+
+For a state machine of your own, `JsonSessions` is a ready codec: the client
+sends ``{"client_id", "seq", "ack_below", "command"}`` as JSON, and the
+machine reads it back with `JsonSessions.decode` and keeps, per client, the
+result of each seq it applied (returning it again for a retry).
 """
 
 from __future__ import annotations
 
+import json
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import anyio
 import structlog
 
 from lmteams.consensus.errors import ConsensusError, NotLeader, ProposalDropped
 from lmteams.consensus.node.raft_node import NodeStopped
-from lmteams.consensus.world import DEFAULT_MAX_RESULTS_PER_SESSION, Applied, Cas, Delete, Get, Proposal, Rejected
-from lmteams.consensus.world.commands import Put, client_proposal
 from lmteams.transports import Backoff
 
 if TYPE_CHECKING:
     from lmteams.consensus.node.raft_node import RaftNode
 
-__all__ = ["Client", "ClientTimeout", "CommandRejected", "NodeUnreachable", "SessionClient"]
+__all__ = [
+    "DEFAULT_WINDOW",
+    "ClientTimeout",
+    "JsonSessions",
+    "NodeClient",
+    "NodeUnreachable",
+    "SessionClient",
+    "SessionCodec",
+    "SessionCommand",
+]
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+DEFAULT_WINDOW = 64
+"""Seqs a client keeps open at once by default (the world state remembers as many results per
+session); a state machine of your own should remember at least a client's ``window`` results."""
 
 
 class ClientTimeout(ConsensusError):
@@ -49,20 +69,65 @@ class NodeUnreachable(ConsensusError):
     """One node could not be reached (refused, reset, failed handshake); the client tries another."""
 
 
-class CommandRejected(ConsensusError):
-    """The world state committed the command as ``Rejected(reason, detail)``: it changed nothing."""
+class SessionCodec(Protocol):
+    """How a state machine's commands travel with their session coordinates."""
 
-    def __init__(self, result: Rejected) -> None:
-        self.result = result
-        super().__init__(f"rejected ({result.reason}): {result.detail}")
+    def propose(self, client_id: str, seq: int, command: Any, ack_below: int) -> tuple[Any, bytes]:
+        """``command`` of session ``client_id`` at ``seq`` (every result below ``ack_below`` has been
+        received) as the bytes a node proposes, with whatever form of it a remote client sends."""
+        ...
+
+    def describe(self, command: Any) -> str:
+        """A short name of ``command`` for error messages."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCommand:
+    """A command as `JsonSessions` delivers it to a state machine's ``apply``."""
+
+    client_id: str
+    seq: int
+    ack_below: int
+    command: Any
+
+
+class JsonSessions:
+    """A `SessionCodec` for state machines of your own: commands are JSON values.
+
+    The machine's ``apply(data, stamp)`` calls ``JsonSessions.decode(data)`` and,
+    to apply each seq once, remembers per ``client_id`` the result of each seq it
+    applied and returns it again for a retry (results below ``ack_below`` may be
+    forgotten); its ``query`` receives the client's query as it was given.
+    """
+
+    def propose(self, client_id: str, seq: int, command: Any, ack_below: int) -> tuple[Any, bytes]:
+        message = {"client_id": client_id, "seq": seq, "ack_below": ack_below, "command": command}
+        return message, json.dumps(message, separators=(",", ":")).encode()
+
+    def describe(self, command: Any) -> str:
+        return repr(command)[:60]
+
+    @staticmethod
+    def decode(data: bytes) -> SessionCommand:
+        """The `SessionCommand` that `propose` encoded; ``ValueError`` if ``data`` is not one."""
+        try:
+            message = json.loads(data)
+            return SessionCommand(
+                str(message["client_id"]), int(message["seq"]), int(message["ack_below"]), message["command"]
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"not a JsonSessions command: {data[:80]!r} ({exc})") from None
 
 
 _RETRYABLE = (NotLeader, ProposalDropped, NodeStopped, NodeUnreachable, TimeoutError)
 
 
-class SessionClient(ABC):
-    """The session, leader-finding and retry logic shared by every client.
+class SessionClient(ABC, Generic[R]):
+    """The session, leader-finding and retry logic shared by every client, for any state machine.
 
+    ``codec`` turns each command and its session coordinates into the bytes a
+    node proposes; ``R`` is what the state machine's ``apply`` and ``query`` return.
     Subclasses implement `node_ids` and the two single-node calls
     `_propose_on` and `_read_on`, raising ``NotLeader`` (with a hint),
     ``ProposalDropped``, ``NodeStopped``, `NodeUnreachable` or
@@ -76,11 +141,12 @@ class SessionClient(ABC):
         self,
         client_id: str,
         *,
+        codec: SessionCodec,
         seed: int = 0,
         attempt_timeout: float = 1.0,
         deadline: float = 10.0,
         backoff: Backoff | None = None,
-        window: int = DEFAULT_MAX_RESULTS_PER_SESSION,
+        window: int = DEFAULT_WINDOW,
     ) -> None:
         if attempt_timeout <= 0 or deadline <= 0:
             raise ValueError(
@@ -89,9 +155,10 @@ class SessionClient(ABC):
         if window < 1:
             raise ValueError(f"window must be at least 1, got {window}")
         self.client_id = client_id
+        self.codec = codec
         self.window = window
-        """At most this many seqs from the oldest unanswered one to the newest: the world
-        remembers that many results per session, so a retry never finds its result forgotten."""
+        """At most this many seqs from the oldest unanswered one to the newest: keep it within the
+        results the state machine remembers per session, so a retry never finds its result forgotten."""
         self._window_moved = anyio.Event()
         self.attempt_timeout = attempt_timeout
         self.deadline = deadline
@@ -110,12 +177,12 @@ class SessionClient(ABC):
         """The nodes worth trying now, in a stable order."""
 
     @abstractmethod
-    async def _propose_on(self, node_id: str, proposal: Proposal, data: bytes, timeout: float) -> Applied | Rejected:
+    async def _propose_on(self, node_id: str, proposal: Any, data: bytes, timeout: float) -> R:
         """``node.propose(data)`` on one node, ``TimeoutError`` after ``timeout`` seconds;
-        ``data`` is ``encode_proposal(proposal)``."""
+        ``proposal, data`` are what ``codec.propose`` made of the command."""
 
     @abstractmethod
-    async def _read_on(self, node_id: str, command: Any, timeout: float) -> Applied | Rejected:
+    async def _read_on(self, node_id: str, command: Any, timeout: float) -> R:
         """``node.read(command)`` on one node, ``TimeoutError`` after ``timeout`` seconds."""
 
     # -- commands -------------------------------------------------------------
@@ -125,10 +192,10 @@ class SessionClient(ABC):
         """The node this client believes leads (None until it has found one)."""
         return self._leader
 
-    async def submit(self, command: Any) -> Applied | Rejected:
-        """Commit ``command`` (a world-state command) exactly once; return its result."""
+    async def submit(self, command: Any) -> R:
+        """Commit ``command`` exactly once (with a state machine that keeps sessions); return its result."""
         # Seq 1 opens the session, so it must be applied before any later seq is;
-        # after that, stay within the window of results the world remembers.
+        # after that, stay within the window of results the machine remembers.
         while self._outstanding and (1 in self._outstanding or self._seq + 1 - min(self._outstanding) >= self.window):
             if self._window_moved.is_set():
                 self._window_moved = anyio.Event()
@@ -137,32 +204,20 @@ class SessionClient(ABC):
         seq = self._seq
         self._outstanding.add(seq)
         try:
-            proposal, data = client_proposal(self.client_id, seq, command, min(self._outstanding))
+            proposal, data = self.codec.propose(self.client_id, seq, command, min(self._outstanding))
             return await self._retry(
                 lambda node_id, timeout: self._propose_on(node_id, proposal, data, timeout),
-                what=f"{command.op} #{seq}",
+                what=f"{self.codec.describe(command)} #{seq}",
             )
         finally:
             self._outstanding.discard(seq)
             self._window_moved.set()
 
-    async def query(self, command: Any) -> Applied | Rejected:
-        """A linearizable read through the leader (ReadIndex); nothing is logged."""
-        return await self._retry(lambda node_id, timeout: self._read_on(node_id, command, timeout), what=command.op)
-
-    async def put(self, key: str, value: Any) -> None:
-        self._expect_applied(await self.submit(Put(key=key, value=value)))
-
-    async def get(self, key: str) -> Any:
-        return self._expect_applied(await self.query(Get(key=key)))
-
-    async def delete(self, key: str) -> bool:
-        """Remove ``key``; True if it existed."""
-        return bool(self._expect_applied(await self.submit(Delete(key=key))))
-
-    async def cas(self, key: str, expected: Any, new: Any) -> bool:
-        """True if the value was ``expected`` and is now ``new``."""
-        return isinstance(await self.submit(Cas(key=key, expected=expected, new=new)), Applied)
+    async def query(self, command: Any) -> R:
+        """A linearizable read through the leader (ReadIndex) of the state machine's ``query``; nothing is logged."""
+        return await self._retry(
+            lambda node_id, timeout: self._read_on(node_id, command, timeout), what=self.codec.describe(command)
+        )
 
     # -- finding the leader and retrying ----------------------------------------------
 
@@ -213,12 +268,6 @@ class SessionClient(ABC):
             return None
         return self.rng.choice(list(nodes))
 
-    @staticmethod
-    def _expect_applied(result: Applied | Rejected) -> Any:
-        if isinstance(result, Rejected):
-            raise CommandRejected(result)
-        return result.value
-
 
 class HasNodes(Protocol):
     """What `Client` needs: the running nodes of this process by id."""
@@ -227,13 +276,14 @@ class HasNodes(Protocol):
     def nodes(self) -> Mapping[str, RaftNode]: ...
 
 
-class Client(SessionClient):
-    """A client of nodes running in this process: calls their `RaftNode` objects directly.
+class NodeClient(SessionClient[R]):
+    """A client of nodes running in this process, for any state machine: calls their `RaftNode` objects directly.
 
     ``cluster`` is anything with a ``nodes`` mapping (node id -> running `RaftNode`), read
     at each call: a `LocalCluster`, or e.g. ``types.SimpleNamespace(nodes={"a": proc.node})``
     for the node of an embedded `NodeProcess` (it then only reaches that node: use a
-    `RemoteClient` to follow the leader elsewhere).
+    `RemoteClient` to follow the leader elsewhere). ``codec`` says how commands reach the
+    state machine (`JsonSessions` for one of your own); `LocalCluster.client` picks it for you.
     """
 
     def __init__(
@@ -241,28 +291,37 @@ class Client(SessionClient):
         cluster: HasNodes,
         client_id: str,
         *,
+        codec: SessionCodec,
         seed: int = 0,
         attempt_timeout: float = 1.0,
         deadline: float = 10.0,
         backoff: Backoff | None = None,
-        window: int = DEFAULT_MAX_RESULTS_PER_SESSION,
+        window: int = DEFAULT_WINDOW,
     ) -> None:
         super().__init__(
-            client_id, seed=seed, attempt_timeout=attempt_timeout, deadline=deadline, backoff=backoff, window=window
+            client_id,
+            codec=codec,
+            seed=seed,
+            attempt_timeout=attempt_timeout,
+            deadline=deadline,
+            backoff=backoff,
+            window=window,
         )
         self.cluster = cluster
 
     def node_ids(self) -> Sequence[str]:
         return sorted(self.cluster.nodes)
 
-    def _node(self, node_id: str) -> Any:
+    def _node(self, node_id: str) -> RaftNode:
         node = self.cluster.nodes.get(node_id)
         if node is None:
             raise NodeStopped(f"node {node_id!r} is not running")
         return node
 
-    async def _propose_on(self, node_id: str, proposal: Proposal, data: bytes, timeout: float) -> Applied | Rejected:
-        return await self._node(node_id).propose(data, timeout)
+    async def _propose_on(self, node_id: str, proposal: Any, data: bytes, timeout: float) -> R:
+        result: R = await self._node(node_id).propose(data, timeout)
+        return result
 
-    async def _read_on(self, node_id: str, command: Any, timeout: float) -> Applied | Rejected:
-        return await self._node(node_id).read(command, timeout)
+    async def _read_on(self, node_id: str, command: Any, timeout: float) -> R:
+        result: R = await self._node(node_id).read(command, timeout)
+        return result

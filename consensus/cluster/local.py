@@ -16,9 +16,10 @@ from the log.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import anyio
 import structlog
@@ -36,7 +37,11 @@ from lmteams.consensus.errors import (
 )
 from lmteams.consensus.node.raft_node import NodeStopped, RaftNode
 from lmteams.consensus.node.state_machine import ReplicatedStateMachine
-from lmteams.transports import FilteredTransport, LinkTable, MemoryNetwork, TcpTransport, Transport
+from lmteams.transports import AsyncLifetime, FilteredTransport, LinkTable, MemoryNetwork, TcpTransport, Transport
+
+if TYPE_CHECKING:
+    from lmteams.consensus.client.session import NodeClient, SessionCodec
+    from lmteams.consensus.client.world import Client
 
 log = structlog.get_logger(__name__)
 
@@ -54,7 +59,7 @@ class _Running:
     stopped: anyio.Event
 
 
-class LocalCluster:
+class LocalCluster(AsyncLifetime):
     """``size`` Raft nodes in this process.
 
     ``transport="memory"`` runs them on ``network`` (a seeded
@@ -110,22 +115,17 @@ class LocalCluster:
 
     # -- lifecycle ------------------------------------------------------------
 
-    async def __aenter__(self) -> LocalCluster:
-        self._tg = anyio.create_task_group()
-        await self._tg.__aenter__()
-        try:
-            for n in self.ids:
-                await self._start(n)
-        except BaseException:
-            self._tg.cancel_scope.cancel()
-            await self._tg.__aexit__(None, None, None)
-            raise
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> bool | None:
-        assert self._tg is not None
-        self._tg.cancel_scope.cancel()
-        return await self._tg.__aexit__(*exc_info)
+    @asynccontextmanager
+    async def _lifetime(self) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as tg:
+            self._tg = tg
+            try:
+                for n in self.ids:
+                    await self._start(n)
+                yield
+            finally:
+                tg.cancel_scope.cancel()
+                self._tg = None
 
     # -- nodes -------------------------------------------------------------------
 
@@ -267,18 +267,31 @@ class LocalCluster:
     def status(self) -> dict[str, Any]:
         return {n: (self._running[n].node.status() if n in self._running else "down") for n in self.ids}
 
-    def client(self, client_id: str | None = None, **kwargs: Any) -> Any:
-        """A ``Client`` that finds the leader and retries with sessions."""
-        from lmteams.consensus.client.session import Client
+    @overload
+    def client(self, client_id: str | None = None, *, codec: None = None, **kwargs: Any) -> Client: ...
+
+    @overload
+    def client(self, client_id: str | None = None, *, codec: SessionCodec, **kwargs: Any) -> NodeClient[Any]: ...
+
+    def client(
+        self, client_id: str | None = None, *, codec: SessionCodec | None = None, **kwargs: Any
+    ) -> Client | NodeClient[Any]:
+        """A client that finds the leader and retries with sessions: the world state's ``Client``,
+        or, given ``codec`` (e.g. ``JsonSessions()``), a ``NodeClient`` of your own state machine."""
+        from lmteams.consensus.client.session import NodeClient
+        from lmteams.consensus.client.world import Client
 
         self._clients += 1
         cid = client_id or f"client-{self.seed}-{self._clients}-{self.rng.getrandbits(32):08x}"
-        return Client(self, cid, seed=self.rng.getrandbits(32), **kwargs)
+        if codec is None:
+            return Client(self, cid, seed=self.rng.getrandbits(32), **kwargs)
+        return NodeClient(self, cid, codec=codec, seed=self.rng.getrandbits(32), **kwargs)
 
     # -- internals -----------------------------------------------------------------
 
     async def _start(self, node_id: str) -> None:
-        assert self._tg is not None
+        if self._tg is None:
+            raise ClusterError("the cluster is not running: start nodes inside `async with LocalCluster(...)`")
         await self._tg.start(self._run_node, node_id)
 
     def _make_transport(self, node_id: str) -> Transport:

@@ -20,9 +20,10 @@ closes the listener and connections, and closes the storage.
 from __future__ import annotations
 
 import errno
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated
 
 import anyio
 import structlog
@@ -34,9 +35,8 @@ from lmteams.consensus.errors import ConsensusError
 from lmteams.consensus.node.file_storage import FileStorage
 from lmteams.consensus.node.raft_node import RaftNode
 from lmteams.consensus.world import WorldState
-from lmteams.transports import Address, FramedConnection, TcpTransport
+from lmteams.transports import Address, AsyncLifetime, FramedConnection, TcpTransport
 from lmteams.transports.handshake import encode_node_id
-from lmteams.transports.tasks import split_exc_info
 
 __all__ = ["NodeConfig", "NodeConfigError", "NodeProcess"]
 
@@ -97,7 +97,7 @@ class NodeConfig(BaseModel):
         return {self.node_id: self.listen, **self.peers}
 
 
-class NodeProcess:
+class NodeProcess(AsyncLifetime):
     """Runs one node (see the module docstring). Attributes once started:
     ``node``, ``transport``, ``server``, ``storage``, ``machine``, ``listen_address``."""
 
@@ -109,7 +109,6 @@ class NodeProcess:
         self.transport: TcpTransport | None = None
         self.node: RaftNode | None = None
         self.server: ClientServer | None = None
-        self._stack: AsyncExitStack | None = None
         self.log = log.bind(node=config.node_id)
 
     @property
@@ -122,36 +121,42 @@ class NodeProcess:
         assert self.server is not None
         await self.server.serve(connection)
 
-    async def __aenter__(self) -> Self:
+    @asynccontextmanager
+    async def _lifetime(self) -> AsyncIterator[None]:
         cfg = self.config
-        async with AsyncExitStack() as stack:
-            storage = await anyio.to_thread.run_sync(lambda: FileStorage(cfg.data_dir, fsync=cfg.fsync))
-            stack.callback(storage.close)
-            self.storage = storage
-            self.transport = await self._start_transport(stack)
-            self.node = RaftNode(
-                cfg.node_id,
-                [cfg.node_id, *cfg.peers],
-                self.transport,
-                storage,
-                self.machine,
-                cfg.raft,
-                cfg.tick_interval,
-                seed=cfg.seed,
-            )
-            self.server = ClientServer(self.node, cfg.addresses, request_timeout=cfg.request_timeout)
-            await stack.enter_async_context(self.node)
-            self._stack = stack.pop_all()
-        self.log.info(
-            "node.started",
-            listen=f"{self.listen_address[0]}:{self.listen_address[1]}",
-            peers=sorted(cfg.peers),
-            data_dir=str(cfg.data_dir),
-            term=self.node.term,
-            commit=self.node.commit_index,
-            tick_interval=cfg.tick_interval,
-        )
-        return self
+        started = False
+        try:
+            async with AsyncExitStack() as stack:
+                storage = await anyio.to_thread.run_sync(lambda: FileStorage(cfg.data_dir, fsync=cfg.fsync))
+                stack.callback(storage.close)
+                self.storage = storage
+                self.transport = await self._start_transport(stack)
+                self.node = RaftNode(
+                    cfg.node_id,
+                    [cfg.node_id, *cfg.peers],
+                    self.transport,
+                    storage,
+                    self.machine,
+                    cfg.raft,
+                    cfg.tick_interval,
+                    seed=cfg.seed,
+                )
+                self.server = ClientServer(self.node, cfg.addresses, request_timeout=cfg.request_timeout)
+                await stack.enter_async_context(self.node)
+                self.log.info(
+                    "node.started",
+                    listen=f"{self.listen_address[0]}:{self.listen_address[1]}",
+                    peers=sorted(cfg.peers),
+                    data_dir=str(cfg.data_dir),
+                    term=self.node.term,
+                    commit=self.node.commit_index,
+                    tick_interval=cfg.tick_interval,
+                )
+                started = True
+                yield
+        finally:
+            if started:
+                self.log.info("node.stopped")
 
     async def _start_transport(self, stack: AsyncExitStack) -> TcpTransport:
         """Start the transport, retrying a bind that fails with 'address in use' for up to ``bind_retry_s``
@@ -174,12 +179,3 @@ class NodeProcess:
                     raise
                 self.log.warning("node.address_in_use", listen=f"{cfg.listen[0]}:{cfg.listen[1]}", retrying=True)
                 await anyio.sleep(0.2)
-
-    async def __aexit__(self, *exc_info: object) -> bool | None:
-        stack, self._stack = self._stack, None
-        if stack is None:
-            return None
-        try:
-            return await stack.__aexit__(*split_exc_info(exc_info))
-        finally:
-            self.log.info("node.stopped")

@@ -37,16 +37,6 @@ class MessageType(enum.IntEnum):
     def label(self) -> str:
         return _LABELS[self]
 
-    @property
-    def is_response(self) -> bool:
-        return self in (
-            MessageType.VOTE_RESP,
-            MessageType.PRE_VOTE_RESP,
-            MessageType.APPEND_RESP,
-            MessageType.HEARTBEAT_RESP,
-            MessageType.SNAP_RESP,
-        )
-
 
 _LABELS = {
     MessageType.VOTE: "Vote",

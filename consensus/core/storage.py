@@ -31,6 +31,12 @@ from lmteams.consensus.errors import CompactedError, StorageError
 
 @runtime_checkable
 class Storage(Protocol):
+    @property
+    def blocking_io(self) -> bool:
+        """Whether ``save`` and ``save_snapshot`` block on I/O (fsync): a ``RaftNode`` then calls
+        them in a worker thread, so the event loop never waits for a disk."""
+        ...
+
     def initial_state(self) -> HardState:
         """The hard state saved last, or ``HardState()`` for a new node."""
         ...
@@ -196,6 +202,9 @@ class MemoryStorage(EntryIndex):
     It survives a simulated crash (the Simulation keeps it and rebuilds the
     core from it), which is how a real disk behaves for saved data.
     """
+
+    blocking_io = False
+    """Saves are list appends: a worker thread would cost more than they do."""
 
     def __init__(self) -> None:
         super().__init__()

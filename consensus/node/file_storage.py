@@ -281,7 +281,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 class FileStorage(EntryIndex):
-    """A :class:`~consensus.storage.Storage` kept in a directory on disk.
+    """A :class:`~lmteams.consensus.core.storage.Storage` kept in a directory on disk.
 
     Every method does blocking file I/O (``save`` fsyncs): call it from a
     worker thread, never directly on an event loop, while ``blocking_io``

@@ -34,13 +34,13 @@ from __future__ import annotations
 import itertools
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 import structlog
-from anyio.abc import TaskGroup
 
 from lmteams.consensus.core.config import RaftConfig
 from lmteams.consensus.core.membership import ConfChange, ConfChangeOp, Membership
@@ -60,7 +60,7 @@ from lmteams.consensus.errors import (
 from lmteams.consensus.node import entry_data
 from lmteams.consensus.node.codec import decode, encode
 from lmteams.consensus.node.state_machine import ReplicatedStateMachine
-from lmteams.transports import Transport, TransportError
+from lmteams.transports import AsyncLifetime, Transport, TransportError
 
 log = structlog.get_logger(__name__)
 
@@ -145,7 +145,7 @@ _TICK = _Signal()
 _CAMPAIGN = _Signal()
 
 
-class RaftNode:
+class RaftNode(AsyncLifetime):
     """One Raft replica running over a transport.
 
     ``async with RaftNode(...) as node:`` starts it; leaving the block stops
@@ -195,27 +195,24 @@ class RaftNode:
         hs = storage.initial_state()
         self._durable_term_vote = (hs.term, hs.vote)
         self._leader_changed = anyio.Event()
-        self._tg: TaskGroup | None = None
         self._running = False
         self.log = log.bind(node=node_id)
 
     # -- lifecycle -----------------------------------------------------------
 
-    async def __aenter__(self) -> RaftNode:
-        self._tg = anyio.create_task_group()
-        await self._tg.__aenter__()
-        self._running = True
-        self._tg.start_soon(self._drive)
-        self._tg.start_soon(self._receive)
-        self._tg.start_soon(self._tick)
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> bool | None:
-        self._running = False
-        assert self._tg is not None
-        self._tg.cancel_scope.cancel()
+    @asynccontextmanager
+    async def _lifetime(self) -> AsyncIterator[None]:
         try:
-            return await self._tg.__aexit__(*exc_info)
+            async with anyio.create_task_group() as tg:
+                self._running = True
+                tg.start_soon(self._drive)
+                tg.start_soon(self._receive)
+                tg.start_soon(self._tick)
+                try:
+                    yield
+                finally:
+                    self._running = False
+                    tg.cancel_scope.cancel()
         finally:
             self._fail_all(NodeStopped(f"node {self.id!r} stopped; the outcome of this operation is unknown"))
 
@@ -572,7 +569,7 @@ class RaftNode:
         always wait for the save."""
         if self._core.role is not Role.LEADER or rd.snapshot is not None or not rd.messages:
             return False
-        if not getattr(self.storage, "blocking_io", False):
+        if not self.storage.blocking_io:
             return False
         hs = rd.hard_state
         if hs is not None and (hs.term, hs.vote) != self._durable_term_vote:
@@ -580,7 +577,7 @@ class RaftNode:
         return all(m.type in _EARLY_TYPES and m.term == self._durable_term_vote[0] for m in rd.messages)
 
     async def _persist(self, rd: Ready) -> None:
-        if getattr(self.storage, "blocking_io", False):
+        if self.storage.blocking_io:
             # Disk writes and fsync run off the event loop; events queue up
             # meanwhile and the next Ready batches them (group commit).
             await anyio.to_thread.run_sync(self.storage.save, rd.hard_state, rd.entries, rd.snapshot)
@@ -611,7 +608,7 @@ class RaftNode:
         if not threshold or applied - self._snapshot_index < threshold:
             return
         snap = self._core.compact(applied, self.state_machine.snapshot())
-        if getattr(self.storage, "blocking_io", False):
+        if self.storage.blocking_io:
             await anyio.to_thread.run_sync(self.storage.save_snapshot, snap)
         else:
             self.storage.save_snapshot(snap)

@@ -50,6 +50,7 @@ changes (``Only Voters Campaign``, ``One Change At A Time``).
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from collections import Counter
@@ -223,6 +224,9 @@ class Simulation:
             self.step()
         return predicate()
 
+    def _is_closed(self, op: int) -> bool:
+        return not self.history.is_open(op)
+
     def commit_one(self, value: Any, max_ticks: int, attempts: int = 5) -> bool:
         """Liveness probe: like a client, propose ``value`` to the leader and
         retry on a new leader until it is applied, within ``max_ticks`` each."""
@@ -232,7 +236,7 @@ class Simulation:
             op = self.propose(value)
             if op is None:
                 continue
-            if self.run_until(lambda op=op: not self.history.is_open(op), max_ticks) and any(
+            if self.run_until(functools.partial(self._is_closed, op), max_ticks) and any(
                 o.id == op and o.completed for o in self.history.operations()
             ):
                 return True
@@ -408,7 +412,7 @@ class Simulation:
         machine = self._state_machine()
         snap = storage.snapshot()
         if not snap.is_empty():
-            machine.restore(snap.data)  # type: ignore[attr-defined]
+            machine.restore(snap.data)  # type: ignore[attr-defined]  # a stored snapshot means the machine has restore()
         self.machines[node] = machine
 
     def _live(self, node: NodeId) -> RaftCore:
@@ -463,7 +467,7 @@ class Simulation:
                     self.checker.on_send(node, m)
                 self._send(m)
             if rd.snapshot is not None:
-                self.machines[node].restore(rd.snapshot.data)  # type: ignore[attr-defined]
+                self.machines[node].restore(rd.snapshot.data)  # type: ignore[attr-defined]  # snapshots are on: it has restore()
                 self.snapshots_installed += 1
             for e in rd.committed_entries:
                 self._apply(node, e)
@@ -478,7 +482,7 @@ class Simulation:
 
     def _compact(self, node: NodeId) -> Snapshot:
         core, storage = self.cores[node], self.storages[node]
-        snap: Snapshot = core.compact(core.applied_index, self.machines[node].snapshot())  # type: ignore[attr-defined]
+        snap: Snapshot = core.compact(core.applied_index, self.machines[node].snapshot())  # type: ignore[attr-defined]  # callers checked it has snapshot()
         if self.check_invariants:
             self.checker.before_compact(node, snap)
         storage.save_snapshot(snap)

@@ -26,9 +26,9 @@ from typing import Any
 import anyio
 from pydantic import ValidationError
 
+from lmteams.consensus.client import ClientTimeout, CommandRejected
 from lmteams.consensus.client.protocol import ServerError
 from lmteams.consensus.client.remote import RemoteClient, parse_address
-from lmteams.consensus.client.session import ClientTimeout, CommandRejected
 from lmteams.consensus.world import Applied, Cas, InvalidCommand, Rejected
 from lmteams.consensus.world.commands import describe
 from lmteams.runtime.cli.node import UsageError, read_secret

@@ -97,8 +97,8 @@ async def run_orchestrator(agent: Agent, is_leader: Callable[[], bool], workers:
                     await agent.mailbox.send(worker, MessageKind.ASSIGN, task)
             continue
         if idle:
-            task = straggler(agent, view)
-            if task is not None and await reserve_backup(agent, task):
-                await agent.mailbox.send(idle[0], MessageKind.BACKUP, task)
+            backup = straggler(agent, view)
+            if backup is not None and await reserve_backup(agent, backup):
+                await agent.mailbox.send(idle[0], MessageKind.BACKUP, backup)
                 continue
         await inbox.wait(s.poll_s)

@@ -12,6 +12,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from lmteams.consensus.client import Client, ClientTimeout, CommandRejected, SessionClient
 from lmteams.consensus.client.protocol import (
     ErrorCode,
     ErrorResponse,
@@ -25,7 +26,6 @@ from lmteams.consensus.client.protocol import (
     encode,
 )
 from lmteams.consensus.client.remote import RemoteClient, parse_address
-from lmteams.consensus.client.session import Client, ClientTimeout, CommandRejected, SessionClient
 from lmteams.consensus.cluster.process import NodeConfig, NodeProcess
 from lmteams.consensus.world import Applied, Cas, Get, Proposal, Put, Rejected
 from lmteams.transports import Backoff, open_connection

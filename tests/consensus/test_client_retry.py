@@ -8,7 +8,8 @@ from typing import Any
 import anyio
 import pytest
 
-from lmteams.consensus.client.session import ClientTimeout, SessionClient
+from lmteams.consensus.client.session import ClientTimeout
+from lmteams.consensus.client.world import WORLD_SESSIONS, WorldCommands
 from lmteams.consensus.errors import NotLeader
 from lmteams.consensus.world import Applied, Proposal, Put, Rejected
 from lmteams.transports import Backoff
@@ -18,11 +19,11 @@ pytestmark = pytest.mark.anyio
 FAST = Backoff(base=0.001, cap=0.002)
 
 
-class Scripted(SessionClient):
+class Scripted(WorldCommands):
     """Each propose call takes the next step of ``script``: "hang", "ok", or an exception to raise."""
 
     def __init__(self, script: list[Any], **kwargs: Any) -> None:
-        super().__init__("scripted", backoff=FAST, **kwargs)
+        super().__init__("scripted", codec=WORLD_SESSIONS, backoff=FAST, **kwargs)
         self.script = list(script)
         self.calls: list[tuple[str, int, bytes]] = []
 
