@@ -120,6 +120,8 @@ class NodeStatus(BaseModel):
     applied_index: Annotated[int, Field(ge=0)]
     world_digest: str
     """SHA-256 (hex) of the world state's snapshot at ``applied_index``: equal on replicas that applied the same prefix."""
+    lost_disk: dict[str, int] = Field(default_factory=dict)
+    """On a leader: followers found holding less than they acknowledged (a lost disk), and how often."""
 
 
 class ResultResponse(_Message):

@@ -195,4 +195,5 @@ class ClientServer:
             commit_index=node.commit_index,
             applied_index=node.applied_index,
             world_digest=digest,
+            lost_disk=node.lost_disks(),
         )

@@ -940,4 +940,11 @@ class RaftCore:
             "last_index": self.log.last_index(),
             "voters": sorted(self.voters),
             "learners": sorted(self.learners),
+            "lost_disk": self.lost_disks(),
         }
+
+    def lost_disks(self) -> dict[NodeId, int]:
+        """Followers this leader found holding less than they acknowledged, and how often (see progress.py)."""
+        if self._role is not Role.LEADER:
+            return {}
+        return {node: pr.lost_disk for node, pr in self.prs.items() if pr.lost_disk}

@@ -194,6 +194,7 @@ class RaftNode:
         self._applied = self._core.applied_index
         hs = storage.initial_state()
         self._durable_term_vote = (hs.term, hs.vote)
+        self._lost_disk_seen: dict[NodeId, int] = {}
         self._leader_changed = anyio.Event()
         self._tg: TaskGroup | None = None
         self._running = False
@@ -259,6 +260,10 @@ class RaftNode:
     def conf_change_pending(self) -> bool:
         """Whether the latest configuration change in this node's log is not yet known committed."""
         return self._core.pending_conf_index > self._core.commit_index
+
+    def lost_disks(self) -> dict[NodeId, int]:
+        """On a leader: followers found holding less than they acknowledged (a lost disk), and how often."""
+        return self._core.lost_disks()
 
     def status(self) -> dict[str, object]:
         proposals = sum(len(waiters) for waiters in self._proposals.values())
@@ -558,6 +563,8 @@ class RaftNode:
                 self._on_soft_state(rd.soft_state)
             for rs in rd.read_states:
                 self._on_read_state(rs)
+            if core.role is Role.LEADER:
+                self._report_lost_disks()
             core.advance()
             self._serve_reads()
             await self._maybe_snapshot()
@@ -578,6 +585,24 @@ class RaftNode:
         if hs is not None and (hs.term, hs.vote) != self._durable_term_vote:
             return False
         return all(m.type in _EARLY_TYPES and m.term == self._durable_term_vote[0] for m in rd.messages)
+
+    def _report_lost_disks(self) -> None:
+        """Log once per occurrence a follower found holding less than it acknowledged (see core/progress.py)."""
+        lost = self._core.lost_disks()
+        if lost == self._lost_disk_seen:
+            return
+        for node, times in lost.items():
+            if times > self._lost_disk_seen.get(node, 0):
+                pr = self._core.progress(node)
+                self.log.warning(
+                    "raft.follower_lost_entries",
+                    follower=node,
+                    times=times,
+                    now_at=pr.match if pr else None,
+                    detail="the follower's log ends before entries it acknowledged (a lost or wiped disk); "
+                    "resending from there. Remove it and add it back: README, 'Operations: a damaged node'",
+                )
+        self._lost_disk_seen = lost
 
     async def _persist(self, rd: Ready) -> None:
         if getattr(self.storage, "blocking_io", False):
