@@ -79,16 +79,44 @@ def _add_actions(p: argparse.ArgumentParser) -> None:
     p.set_defaults(run=run)
 
 
+MAX_VALUE_DEPTH = 32
+"""The deepest nesting of lists and objects a value given on the command line may have."""
+
+
 def parse_value(text: str) -> Any:
-    """JSON if ``text`` parses as JSON (NaN and Infinity do not count), else the string itself."""
+    """JSON if ``text`` parses as JSON (NaN and Infinity do not count), else the string itself.
+
+    Raises `UsageError` for JSON nested more than ``MAX_VALUE_DEPTH`` levels deep."""
 
     def no_constants(name: str) -> Any:
         raise ValueError(name)
 
     try:
-        return json.loads(text, parse_constant=no_constants)
+        value = json.loads(text, parse_constant=no_constants)
+    except RecursionError:
+        value = None
+        depth = MAX_VALUE_DEPTH + 1
     except ValueError:
         return text
+    else:
+        depth = _depth(value)
+    if depth > MAX_VALUE_DEPTH:
+        raise UsageError(
+            f"the value nests lists or objects more than {MAX_VALUE_DEPTH} levels deep: flatten it "
+            "(or quote it as a JSON string)"
+        )
+    return value
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_VALUE_DEPTH:
+                stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def parse_cluster(text: str) -> dict[str, tuple[str, int]]:
@@ -171,6 +199,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         cluster = parse_cluster(args.cluster)
+        for name in ("value", "expected", "new"):  # checked here, before any connection
+            if getattr(args, name, None) is not None:
+                parse_value(getattr(args, name))
         secret = read_secret(args.secret_file)
         if not args.timeout > 0:
             raise UsageError(f"--timeout must be positive seconds, got {args.timeout}")
