@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import ssl
 from collections.abc import Mapping, Sequence
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import anyio
 import structlog
@@ -31,6 +31,8 @@ from lmteams.consensus.client.protocol import (
     BadRequest,
     ErrorCode,
     ErrorResponse,
+    MemberRequest,
+    MembersResponse,
     NodeStatus,
     ProposeRequest,
     ReadRequest,
@@ -41,7 +43,7 @@ from lmteams.consensus.client.protocol import (
     decode_response,
     encode,
 )
-from lmteams.consensus.client.session import NodeUnreachable, SessionClient
+from lmteams.consensus.client.session import ClientTimeout, NodeUnreachable, SessionClient
 from lmteams.consensus.errors import NotLeader, ProposalDropped
 from lmteams.consensus.node.raft_node import NodeStopped
 from lmteams.consensus.world import Applied, Proposal, Rejected
@@ -171,6 +173,43 @@ class RemoteClient(SessionClient):
         if isinstance(response, StatusResponse):
             return response.status
         raise self._error(node_id, response)
+
+    # -- membership ------------------------------------------------------------------------
+
+    async def change_member(self, op: Literal["add", "remove"], node_id: str) -> MembersResponse:
+        """Add (a learner that catches up, then is promoted) or remove ``node_id`` through the leader,
+        following redirects until ``deadline``; the configuration once the change committed.
+
+        Raises `ClientTimeout` when no leader answered in time, `ServerError` when the leader refused
+        (for example: not caught up in time, another change in progress)."""
+        encode_node_id(node_id)
+        target: str | None = None
+        errors: list[str] = []
+        with anyio.move_on_after(self.deadline):
+            while True:
+                for node in [target] if target is not None else self.node_ids():
+                    try:
+                        response = await self._request(node, MemberRequest(id=next(self._ids), op=op, node_id=node_id))
+                    except NodeUnreachable as exc:
+                        errors.append(str(exc))
+                        target = None
+                        continue
+                    if isinstance(response, MembersResponse):
+                        return response
+                    error = self._error(node, response)
+                    if isinstance(error, NotLeader):
+                        target = error.leader_hint
+                        if target is not None:
+                            break
+                        continue
+                    if isinstance(error, (ProposalDropped, NodeStopped, TimeoutError)):
+                        errors.append(str(error))
+                        continue
+                    raise error
+                await anyio.sleep(0.1)
+        raise ClientTimeout(
+            f"no leader completed the change within {self.deadline}s" + (f": {errors[-1]}" if errors else "")
+        )
 
     # -- one request on one node ----------------------------------------------------------
 

@@ -166,6 +166,8 @@ class RaftNode:
         clock: Callable[[], float] = time.time,
         inbox_size: int = 8192,
         learners: Iterable[NodeId] = (),
+        joining: bool = False,
+        on_readded: Callable[[], None] | None = None,
     ) -> None:
         if tick_interval <= 0:
             raise ValueError(f"tick_interval must be positive seconds, got {tick_interval}")
@@ -178,7 +180,10 @@ class RaftNode:
         self._clock = clock
         # ``peers`` (and ``learners``) are the bootstrap configuration; every
         # node of a cluster, including one added later, is given the same.
-        self._core = RaftCore(node_id, peers, storage, self.config, random.Random(seed), learners=learners)
+        self._core = RaftCore(
+            node_id, peers, storage, self.config, random.Random(seed), learners=learners, joining=joining
+        )
+        self._on_readded = on_readded if joining else None
         snap = storage.snapshot()
         if not snap.is_empty():
             # Restart = snapshot + log suffix: the core hands out entries after it.
@@ -260,6 +265,11 @@ class RaftNode:
     def conf_change_pending(self) -> bool:
         """Whether the latest configuration change in this node's log is not yet known committed."""
         return self._core.pending_conf_index > self._core.commit_index
+
+    @property
+    def awaiting_readd(self) -> bool:
+        """Joined with an empty disk and not yet removed and added back: this node does not vote."""
+        return self._core.awaiting_readd
 
     def lost_disks(self) -> dict[NodeId, int]:
         """On a leader: followers found holding less than they acknowledged (a lost disk), and how often."""
@@ -565,6 +575,10 @@ class RaftNode:
                 self._on_read_state(rs)
             if core.role is Role.LEADER:
                 self._report_lost_disks()
+            elif self._on_readded is not None and not core.awaiting_readd:
+                self.log.warning("raft.readded", detail="removed and added back: this node may vote again")
+                callback, self._on_readded = self._on_readded, None
+                callback()
             core.advance()
             self._serve_reads()
             await self._maybe_snapshot()

@@ -76,6 +76,17 @@ def _add_actions(p: argparse.ArgumentParser) -> None:
     delete.add_argument("key")
     status = actions.add_parser("status", parents=[common], help="print every node's role, term and indexes")
     status.add_argument("--json", action="store_true", help="one JSON object per node")
+    member = actions.add_parser(
+        "member",
+        parents=[common],
+        help="add or remove a cluster member (the way back for a node whose data directory was lost)",
+        description="remove ID: take the member out of the configuration. add ID: add it as a learner, wait "
+        "until it has caught up, promote it to voter (start it first with `lmteams node --join`). A node whose "
+        "data directory was damaged or lost comes back by: member remove, wipe its directory, start it with "
+        "--join, member add (README, 'Operations: a damaged node').",
+    )
+    member.add_argument("op", choices=["add", "remove"])
+    member.add_argument("member_id", metavar="ID")
     p.set_defaults(run=run)
 
 
@@ -152,6 +163,10 @@ async def _execute(args: argparse.Namespace, client: RemoteClient) -> int:
     action = args.kv_action
     if action == "status":
         return await _status(args, client)
+    if action == "member":
+        members = await client.change_member(args.op, args.member_id)
+        print(f"ok: voters {', '.join(members.voters) or '-'}; learners {', '.join(members.learners) or '-'}")
+        return EXIT_OK
     if action == "put":
         await client.put(args.key, parse_value(args.value))
         print("ok")
@@ -188,6 +203,8 @@ async def _status(args: argparse.Namespace, client: RemoteClient) -> int:
             print(
                 f"{status.node_id}: {status.role} term={status.term} leader={status.leader_id} "
                 f"commit={status.commit_index} applied={status.applied_index} digest={status.world_digest[:12]}"
+                + (" AWAITING-READD (does not vote)" if status.awaiting_readd else "")
+                + "".join(f" LOST-DISK {peer} x{n}" for peer, n in sorted(status.lost_disk.items()))
             )
     return EXIT_OK if reached else EXIT_UNREACHABLE
 
