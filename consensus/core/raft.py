@@ -650,11 +650,14 @@ class RaftCore:
                 self._ack_read(m.context, m.src)
             if pr.state is ProgressState.REPLICATE and pr.is_paused():
                 pr.free_one_inflight()
+            if m.index < pr.match and pr.state is ProgressState.REPLICATE:
+                # Its log ends before what it acknowledged (or the answer is stale): probe at match to find out.
+                pr.become_probe()
             if pr.state is ProgressState.SNAPSHOT:
                 # The follower is alive: re-send the chunk it has not
                 # acknowledged, in case it or its acknowledgement was lost.
                 self._send_snapshot_chunk(m.src, pr)
-            elif pr.match < self.log.last_index():
+            elif pr.match < self.log.last_index() or m.index < pr.match:
                 self._send_append(m.src, send_if_empty=True)
         elif m.type is MT.SNAP_RESP:
             pr.recent_active = True
@@ -730,7 +733,10 @@ class RaftCore:
 
     def _handle_heartbeat(self, m: Message) -> None:
         self.log.commit_to(min(m.commit, self.log.last_index()))
-        self._send(Message(MT.HEARTBEAT_RESP, self.id, m.src, self._term, context=m.context))
+        # ``index``: our last index, so a leader notices a follower that lost entries it had acknowledged.
+        self._send(
+            Message(MT.HEARTBEAT_RESP, self.id, m.src, self._term, index=self.log.last_index(), context=m.context)
+        )
 
     # -- leader replication -------------------------------------------------------
 

@@ -46,3 +46,17 @@ def test_one_stale_reject_below_match_is_not_a_lost_disk() -> None:
     pr.sent_entries(None)
     assert pr.maybe_decr_to(10, 3)
     assert (pr.match, pr.next, pr.lost_disk) == (3, 4, 1)
+
+
+def test_a_wiped_follower_of_a_quiet_cluster_is_found_by_heartbeats() -> None:
+    cores = {i: new_core(i, IDS3, seed=int(i)) for i in IDS3}
+    run(cores, elect(cores["1"]).messages)
+    leader = cores["1"]
+    leader.propose(b"v")
+    run(cores, [])
+    cores["3"] = new_core("3", IDS3, seed=3)  # wiped; nothing is proposed after
+    for _ in range(leader.config.heartbeat_interval):
+        leader.tick()
+    run(cores, [])
+    assert leader.lost_disks() == {"3": 1}  # before: match stayed 2, heartbeats went unanswered in kind
+    assert cores["3"].log.last_index() == leader.log.last_index()
