@@ -650,14 +650,16 @@ class RaftCore:
                 self._ack_read(m.context, m.src)
             if pr.state is ProgressState.REPLICATE and pr.is_paused():
                 pr.free_one_inflight()
-            if m.index < pr.match and pr.state is ProgressState.REPLICATE:
-                # Its log ends before what it acknowledged (or the answer is stale): probe at match to find out.
+            if m.index < pr.match and pr.state is ProgressState.REPLICATE and not pr.inflights:
+                # Its log ends before what it acknowledged (or the answer is stale): probe at match to find
+                # out. Only when no appends are in flight: those would find it out (and a heartbeat answer
+                # overtaken by an append's acknowledgement must not stall a busy pipeline).
                 pr.become_probe()
             if pr.state is ProgressState.SNAPSHOT:
                 # The follower is alive: re-send the chunk it has not
                 # acknowledged, in case it or its acknowledgement was lost.
                 self._send_snapshot_chunk(m.src, pr)
-            elif pr.match < self.log.last_index() or m.index < pr.match:
+            elif pr.match < self.log.last_index() or (m.index < pr.match and pr.state is ProgressState.PROBE):
                 self._send_append(m.src, send_if_empty=True)
         elif m.type is MT.SNAP_RESP:
             pr.recent_active = True
