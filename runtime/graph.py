@@ -36,6 +36,17 @@ _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _SUFFIXES = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
 
+# Limits on what a graph file may hold, so that a hostile or careless file fails fast with a message
+# instead of exhausting memory, recursion or time (a YAML alias bomb is a few hundred bytes).
+MAX_GRAPH_BYTES = 8 * 1024 * 1024
+"""The largest graph file or text accepted."""
+MAX_GRAPH_DEPTH = 64
+"""The deepest nesting of mappings and lists accepted (the graph itself needs 4)."""
+MAX_GRAPH_NODES = 200_000
+"""The most values (mappings, lists, scalars, every alias expanded) a graph document may hold."""
+MAX_YAML_ALIASES = 1_000
+"""The most YAML alias references (``*name``) in one document."""
+
 
 def check_relative_path(path: str) -> str:
     """Return ``path`` if it is a clean relative POSIX path, else raise ``ValueError`` saying why.
@@ -181,6 +192,7 @@ class TaskGraph(BaseModel):
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None, base_dir: Path | None = None) -> Self:
         """Build a graph from plain data; ``source`` names it in errors, ``base_dir`` locates its test files."""
+        _check_limits(data, source)
         if not isinstance(data, Mapping):
             raise TaskGraphError(
                 f"invalid task graph{_named(source)}: expected a mapping with 'name' and 'tasks' at the top level, "
@@ -196,8 +208,11 @@ class TaskGraph(BaseModel):
     @classmethod
     def from_json(cls, text: str, *, source: str | None = None, base_dir: Path | None = None) -> Self:
         """Parse JSON text (duplicate keys are an error) and build the graph."""
+        _check_size(text, source)
         try:
             data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        except RecursionError:
+            raise _too_deep(source) from None
         except json.JSONDecodeError as exc:
             raise TaskGraphError(
                 f"cannot parse task graph{_named(source)}: JSON syntax error at line {exc.lineno}, "
@@ -210,8 +225,16 @@ class TaskGraph(BaseModel):
     @classmethod
     def from_yaml(cls, text: str, *, source: str | None = None, base_dir: Path | None = None) -> Self:
         """Parse YAML text (safe loader; duplicate keys are an error) and build the graph."""
+        _check_size(text, source)
         try:
             data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+        except _TooManyAliases:
+            raise TaskGraphError(
+                f"task graph{_named(source)} uses more than {MAX_YAML_ALIASES} YAML aliases (*name): "
+                "write the values out, or split the graph"
+            ) from None
+        except RecursionError:
+            raise _too_deep(source) from None
         except yaml.YAMLError as exc:
             raise TaskGraphError(f"cannot parse task graph{_named(source)}: {_describe_yaml_error(exc)}") from None
         if data is None:
@@ -597,8 +620,56 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+class _TooManyAliases(Exception):
+    pass
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """A SafeLoader that rejects duplicate mapping keys instead of silently keeping the last."""
+    """A SafeLoader that rejects duplicate mapping keys instead of silently keeping the last,
+    and more than ``MAX_YAML_ALIASES`` aliases (the expanded size is checked after loading)."""
+
+    _aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                raise _TooManyAliases
+        return super().compose_node(parent, index)
+
+
+def _check_size(text: str, source: str | None) -> None:
+    if len(text) > MAX_GRAPH_BYTES:
+        raise TaskGraphError(
+            f"task graph{_named(source)} is {len(text):,} characters long, more than the {MAX_GRAPH_BYTES:,} "
+            "accepted: split it"
+        )
+
+
+def _too_deep(source: str | None) -> TaskGraphError:
+    return TaskGraphError(
+        f"task graph{_named(source)} nests lists or mappings more than {MAX_GRAPH_DEPTH} levels deep: "
+        "a task graph needs 4 (graph, tasks, task, fields); flatten its values"
+    )
+
+
+def _check_limits(data: Any, source: str | None) -> None:
+    """Walk ``data`` (aliases expanded) without recursion; stop at the first limit passed."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    nodes = 0
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_GRAPH_NODES:
+            raise TaskGraphError(
+                f"task graph{_named(source)} holds more than {MAX_GRAPH_NODES:,} values (YAML aliases "
+                "expanded): split it, or write out fewer aliased values"
+            )
+        if isinstance(value, Mapping | list | tuple):
+            if depth > MAX_GRAPH_DEPTH:
+                raise _too_deep(source)
+            items = value.values() if isinstance(value, Mapping) else value
+            stack.extend((item, depth + 1) for item in items)
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:

@@ -11,9 +11,16 @@ is not worth it when even that gains less than ``min_gain``.
 
 from __future__ import annotations
 
+import math
+
 from pydantic import BaseModel, ConfigDict
 
 from lmteams.runtime.graph import TaskGraph
+
+MAX_PLAN_AGENTS = 256
+"""The largest team ``plan`` considers (each size costs a search over schedules)."""
+MAX_COORDINATION = 10.0
+"""The largest coordination cost accepted: 10 = each extra agent adds ten times the task's own work."""
 
 
 class PlanRow(BaseModel):
@@ -52,10 +59,13 @@ def plan(
     min_gain: float = 1.2,
     seed: int = 0,
 ) -> Plan:
-    if max_agents < 1:
-        raise ValueError(f"max_agents must be at least 1, got {max_agents}")
-    if coordination < 0:
-        raise ValueError(f"coordination is a cost per task and extra agent, at least 0; got {coordination}")
+    if not 1 <= max_agents <= MAX_PLAN_AGENTS:
+        raise ValueError(f"--max-agents must be between 1 and {MAX_PLAN_AGENTS}, got {max_agents}")
+    if not (math.isfinite(coordination) and 0 <= coordination <= MAX_COORDINATION):
+        raise ValueError(
+            f"--coordination is a cost per task and extra agent, a share between 0 and {MAX_COORDINATION:g} "
+            f"(0.02 = 2%); got {coordination}"
+        )
     rows = []
     for n in range(1, max_agents + 1):
         costly = TaskGraph(

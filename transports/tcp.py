@@ -274,6 +274,14 @@ def _format(address: Address) -> str:
     return f"{address[0]}:{address[1]}"
 
 
+def _sole_error(group: ExceptionGroup) -> Exception:
+    """The one exception inside (nested) single-member groups, else ``group`` itself."""
+    exc: Exception = group
+    while isinstance(exc, ExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
+
+
 def _describe_remote(stream: SocketStream) -> str:
     try:
         address = stream.extra(SocketAttribute.remote_address)
@@ -562,7 +570,10 @@ class TcpTransport(InboxIteration, AsyncLifetime):
             peer_id = authenticated.remote_id
             if authenticated.role is ConnectionRole.CLIENT:
                 peer = f"client {peer_id!r} at {remote}"
-                await self._serve_client(peer_id, remote, buffered)
+                try:
+                    await self._serve_client(peer_id, remote, buffered)
+                except ExceptionGroup as group:  # a handler with a task group wraps a framing error
+                    raise _sole_error(group) from None  # so that the branches below name it
                 return
             peer = peer_id
             self.stats.connections_in += 1

@@ -58,6 +58,8 @@ __all__ = [
     "ServerError",
     "StatusRequest",
     "StatusResponse",
+    "MemberRequest",
+    "MembersResponse",
     "decode_request",
     "decode_response",
     "encode",
@@ -100,8 +102,19 @@ class StatusRequest(_Message):
     type: Literal["status"] = "status"
 
 
-Request = Annotated[ProposeRequest | ReadRequest | StatusRequest, Field(discriminator="type")]
-REQUEST: TypeAdapter[ProposeRequest | ReadRequest | StatusRequest] = TypeAdapter(Request)
+class MemberRequest(_Message):
+    """Change the cluster's membership on the leader; answered with a ``members`` response.
+
+    ``add``: add ``node_id`` as a learner, wait until it has caught up, promote it to voter.
+    ``remove``: remove ``node_id`` (voter or learner)."""
+
+    type: Literal["member"] = "member"
+    op: Literal["add", "remove"]
+    node_id: Annotated[str, Field(min_length=1, max_length=255)]
+
+
+Request = Annotated[ProposeRequest | ReadRequest | StatusRequest | MemberRequest, Field(discriminator="type")]
+REQUEST: TypeAdapter[ProposeRequest | ReadRequest | StatusRequest | MemberRequest] = TypeAdapter(Request)
 
 
 # -- responses ------------------------------------------------------------------
@@ -120,6 +133,10 @@ class NodeStatus(BaseModel):
     applied_index: Annotated[int, Field(ge=0)]
     world_digest: str
     """SHA-256 (hex) of the world state's snapshot at ``applied_index``: equal on replicas that applied the same prefix."""
+    awaiting_readd: bool = False
+    """This node joined with an empty disk and will not vote until removed and added back."""
+    lost_disk: dict[str, int] = Field(default_factory=dict)
+    """On a leader: followers found holding less than they acknowledged (a lost disk), and how often."""
 
 
 class ResultResponse(_Message):
@@ -130,6 +147,14 @@ class ResultResponse(_Message):
 class StatusResponse(_Message):
     type: Literal["status"] = "status"
     status: NodeStatus
+
+
+class MembersResponse(_Message):
+    """The configuration after a membership change committed."""
+
+    type: Literal["members"] = "members"
+    voters: list[str]
+    learners: list[str]
 
 
 class ErrorCode(StrEnum):
@@ -155,8 +180,8 @@ class ErrorResponse(BaseModel):
     """``host:port`` where clients reach ``leader_id``, when the answering node knows it."""
 
 
-Response = Annotated[ResultResponse | StatusResponse | ErrorResponse, Field(discriminator="type")]
-RESPONSE: TypeAdapter[ResultResponse | StatusResponse | ErrorResponse] = TypeAdapter(Response)
+Response = Annotated[ResultResponse | StatusResponse | MembersResponse | ErrorResponse, Field(discriminator="type")]
+RESPONSE: TypeAdapter[ResultResponse | StatusResponse | MembersResponse | ErrorResponse] = TypeAdapter(Response)
 
 
 # -- errors ---------------------------------------------------------------------
@@ -183,7 +208,7 @@ def encode(message: BaseModel) -> bytes:
     return message.model_dump_json().encode()
 
 
-def decode_request(data: bytes) -> ProposeRequest | ReadRequest | StatusRequest:
+def decode_request(data: bytes) -> ProposeRequest | ReadRequest | StatusRequest | MemberRequest:
     """Parse and validate a request frame; raise `BadRequest` saying what is wrong."""
     try:
         return REQUEST.validate_json(data)
@@ -191,7 +216,7 @@ def decode_request(data: bytes) -> ProposeRequest | ReadRequest | StatusRequest:
         raise BadRequest(f"invalid request: {describe(exc)}") from None
 
 
-def decode_response(data: bytes) -> ResultResponse | StatusResponse | ErrorResponse:
+def decode_response(data: bytes) -> ResultResponse | StatusResponse | MembersResponse | ErrorResponse:
     """Parse and validate a response frame; raise `BadRequest` saying what is wrong."""
     try:
         return RESPONSE.validate_json(data)

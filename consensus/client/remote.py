@@ -23,7 +23,7 @@ import itertools
 import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import structlog
@@ -32,6 +32,8 @@ from lmteams.consensus.client.protocol import (
     BadRequest,
     ErrorCode,
     ErrorResponse,
+    MemberRequest,
+    MembersResponse,
     NodeStatus,
     ProposeRequest,
     ReadRequest,
@@ -42,7 +44,7 @@ from lmteams.consensus.client.protocol import (
     decode_response,
     encode,
 )
-from lmteams.consensus.client.session import NodeUnreachable
+from lmteams.consensus.client.session import ClientTimeout, NodeUnreachable
 from lmteams.consensus.client.world import WORLD_SESSIONS, WorldCommands
 from lmteams.consensus.errors import NotLeader, ProposalDropped
 from lmteams.consensus.node.raft_node import NodeStopped
@@ -184,9 +186,48 @@ class RemoteClient(WorldCommands, AsyncLifetime):
             return response.status
         raise self._error(node_id, response)
 
+    # -- membership ------------------------------------------------------------------------
+
+    async def change_member(self, op: Literal["add", "remove"], node_id: str) -> MembersResponse:
+        """Add (a learner that catches up, then is promoted) or remove ``node_id`` through the leader,
+        following redirects until ``deadline``; the configuration once the change committed.
+
+        Raises `ClientTimeout` when no leader answered in time, `ServerError` when the leader refused
+        (for example: not caught up in time, another change in progress)."""
+        encode_node_id(node_id)
+        target: str | None = None
+        errors: list[str] = []
+        with anyio.move_on_after(self.deadline):
+            while True:
+                for node in [target] if target is not None else self.node_ids():
+                    try:
+                        response = await self._request(node, MemberRequest(id=next(self._ids), op=op, node_id=node_id))
+                    except NodeUnreachable as exc:
+                        errors.append(str(exc))
+                        target = None
+                        continue
+                    if isinstance(response, MembersResponse):
+                        return response
+                    error = self._error(node, response)
+                    if isinstance(error, NotLeader):
+                        target = error.leader_hint
+                        if target is not None:
+                            break
+                        continue
+                    if isinstance(error, (ProposalDropped, NodeStopped, TimeoutError)):
+                        errors.append(str(error))
+                        continue
+                    raise error
+                await anyio.sleep(0.1)
+        raise ClientTimeout(
+            f"no leader completed the change within {self.deadline}s" + (f": {errors[-1]}" if errors else "")
+        )
+
     # -- one request on one node ----------------------------------------------------------
 
-    async def _request(self, node_id: str, request: ProposeRequest | ReadRequest | StatusRequest) -> Any:
+    async def _request(
+        self, node_id: str, request: ProposeRequest | ReadRequest | StatusRequest | MemberRequest
+    ) -> Any:
         connection = await self._connection(node_id)
         done = False
         try:

@@ -27,6 +27,8 @@ from lmteams.consensus.client.protocol import (
     BadRequest,
     ErrorCode,
     ErrorResponse,
+    MemberRequest,
+    MembersResponse,
     NodeStatus,
     ProposeRequest,
     ReadRequest,
@@ -37,8 +39,15 @@ from lmteams.consensus.client.protocol import (
     encode,
     request_id_of,
 )
-from lmteams.consensus.errors import ConsensusError, NotLeader, ProposalDropped
-from lmteams.consensus.node.raft_node import NodeStopped, RaftNode
+from lmteams.consensus.errors import (
+    ConfChangeInProgress,
+    ConfChangeRejected,
+    ConfChangeTooEarly,
+    ConsensusError,
+    NotLeader,
+    ProposalDropped,
+)
+from lmteams.consensus.node.raft_node import CatchUpTimeout, NodeStopped, RaftNode
 from lmteams.consensus.world import InvalidCommand, encode_proposal
 from lmteams.transports import Address, FramedConnection
 
@@ -139,6 +148,8 @@ class ClientServer:
         try:
             if isinstance(request, StatusRequest):
                 return StatusResponse(id=request.id, status=self.status())
+            if isinstance(request, MemberRequest):
+                return await self._member(request)
             with anyio.fail_after(self.request_timeout):
                 if isinstance(request, ProposeRequest):
                     result = await self.node.propose(encode_proposal(request.proposal))
@@ -174,6 +185,21 @@ class ClientServer:
             kind = "consensus error" if isinstance(exc, ConsensusError) else "internal error"
             return ErrorResponse(id=request.id, code=ErrorCode.INTERNAL, message=f"{kind}: {exc!r}")
 
+    async def _member(self, request: MemberRequest) -> MembersResponse | ErrorResponse:
+        """Add (as a learner that catches up, then is promoted) or remove a member, on the leader."""
+        log.info("client.member_change", node=self.node.id, op=request.op, member=request.node_id)
+        try:
+            with anyio.fail_after(self.request_timeout):
+                if request.op == "add":
+                    conf = await self.node.add_voter(request.node_id, timeout=self.request_timeout)
+                else:
+                    conf = await self.node.remove(request.node_id)
+        except (ConfChangeInProgress, ConfChangeTooEarly) as exc:  # retryable: the client tries again
+            return ErrorResponse(id=request.id, code=ErrorCode.DROPPED, message=str(exc))
+        except (ConfChangeRejected, CatchUpTimeout) as exc:
+            return ErrorResponse(id=request.id, code=ErrorCode.BAD_REQUEST, message=str(exc))
+        return MembersResponse(id=request.id, voters=sorted(conf.voters), learners=sorted(conf.learners))
+
     async def _read(self, request: ReadRequest) -> Any:
         if not getattr(request.command, "read_only", False):
             raise BadRequest(
@@ -195,4 +221,6 @@ class ClientServer:
             commit_index=node.commit_index,
             applied_index=node.applied_index,
             world_digest=digest,
+            lost_disk=node.lost_disks(),
+            awaiting_readd=node.awaiting_readd,
         )

@@ -20,10 +20,11 @@ closes the listener and connections, and closes the storage.
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 import structlog
@@ -41,6 +42,18 @@ from lmteams.transports.handshake import encode_node_id
 __all__ = ["NodeConfig", "NodeConfigError", "NodeProcess"]
 
 log = structlog.get_logger(__name__)
+
+READD_MARKER = "awaiting-readd"
+"""In a data directory: the node joined with --join and has not been added back yet (it must not vote)."""
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 
@@ -68,6 +81,9 @@ class NodeConfig(BaseModel):
     """Seeds election timeouts and transport backoff jitter; None draws one."""
     request_timeout: float = Field(30.0, gt=0)
     fsync: bool = True
+    join: bool = False
+    """Join an existing cluster with an empty data directory (``lmteams node --join``): the node neither
+    votes nor campaigns until the cluster has removed it and added it back (``lmteams kv member``)."""
 
     @field_validator("node_id")
     @classmethod
@@ -140,6 +156,7 @@ class NodeProcess(AsyncLifetime):
                     cfg.raft,
                     cfg.tick_interval,
                     seed=cfg.seed,
+                    **self._join_options(storage),
                 )
                 self.server = ClientServer(self.node, cfg.addresses, request_timeout=cfg.request_timeout)
                 await stack.enter_async_context(self.node)
@@ -157,6 +174,34 @@ class NodeProcess(AsyncLifetime):
         finally:
             if started:
                 self.log.info("node.stopped")
+
+    def _join_options(self, storage: FileStorage) -> dict[str, Any]:
+        """Whether this node awaits being added back, kept in a marker file until it has been."""
+        cfg = self.config
+        marker = cfg.data_dir / READD_MARKER
+        if cfg.join and storage.created:
+            marker.write_bytes(b"removed, wiped and started with --join: awaiting `lmteams kv member add`\n")
+            _fsync_path(marker)
+            _fsync_path(cfg.data_dir)
+        elif cfg.join and not marker.exists():
+            self.log.info("node.join_ignored", detail="the data directory is not empty: restarting as before")
+        elif storage.created:
+            self.log.warning(
+                "node.empty_data_dir",
+                data_dir=str(cfg.data_dir),
+                detail="starting empty as a member of a new cluster. If this node was a member before and lost "
+                "its data, stop it now: remove it, wipe the directory, start it with --join and add it back "
+                "(README, 'Operations: a damaged node')",
+            )
+        if not marker.exists():
+            return {}
+        self.log.warning("node.awaiting_readd", detail="will not vote until removed and added back")
+
+        def readded() -> None:
+            marker.unlink(missing_ok=True)
+            _fsync_path(cfg.data_dir)
+
+        return {"joining": True, "on_readded": readded}
 
     async def _start_transport(self, stack: AsyncExitStack) -> TcpTransport:
         """Start the transport, retrying a bind that fails with 'address in use' for up to ``bind_retry_s``

@@ -15,6 +15,18 @@
   some other way), the leader probes from there and replicates.
 
 A reject in REPLICATE drops back to PROBE from ``match + 1``.
+
+A lost disk. A follower that answers the probe at ``match`` (an entry it
+acknowledged) with a reject whose hint lies below ``match`` says its log
+now ends before that entry. One such answer may be stale (reordered behind
+a later acknowledgement), so only ``LOST_DISK_REJECTS`` of them in a row,
+with no acknowledgement in between, count: the leader then records it in
+``lost_disk`` (shown in the node's status and log) and probes from the
+hint, so the follower catches up instead of being ignored forever (etcd
+would wait silently). Raft assumed that follower's acknowledgements were
+durable: the cluster ran with less redundancy than it counted on. The
+safe repair is to remove the member and add it back (README, "Operations:
+a damaged node").
 """
 
 from __future__ import annotations
@@ -22,6 +34,9 @@ from __future__ import annotations
 import enum
 from collections import deque
 from dataclasses import dataclass, field
+
+LOST_DISK_REJECTS = 3
+"""Rejects of the probe at ``match`` with a hint below it, in a row, that mean a lost disk."""
 
 
 class ProgressState(enum.Enum):
@@ -41,6 +56,9 @@ class Progress:
     inflights: deque[int] = field(default_factory=deque)
     pending_snapshot: int = 0
     snap_offset: int = 0
+    below_match_rejects: int = 0
+    lost_disk: int = 0
+    """How often this follower was found holding less than it had acknowledged."""
 
     def become_probe(self) -> None:
         if self.state is ProgressState.SNAPSHOT:
@@ -89,6 +107,8 @@ class Progress:
     def maybe_update(self, index: int) -> bool:
         """An acknowledgement up to ``index``; True if it moved ``match``."""
         updated = index > self.match
+        if index >= self.match:
+            self.below_match_rejects = 0
         if updated:
             self.match = index
             self.probe_sent = False
@@ -108,6 +128,15 @@ class Progress:
             return True
         if self.next - 1 != rejected:
             return False  # answers a probe we no longer have outstanding
+        if rejected == self.match and match_hint < self.match > 0:
+            self.below_match_rejects += 1
+            if self.below_match_rejects >= LOST_DISK_REJECTS:
+                self.lost_disk += 1
+                self.below_match_rejects = 0
+                self.match = match_hint
+                self.next = match_hint + 1
+                self.probe_sent = False
+                return True
         self.next = max(min(rejected, match_hint + 1), self.match + 1)
         self.probe_sent = False
         return True

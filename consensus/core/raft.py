@@ -59,6 +59,7 @@ from lmteams.consensus.core.log import RaftLog
 from lmteams.consensus.core.membership import (
     ConfChange,
     ConfChangeInProgress,
+    ConfChangeOp,
     ConfChangeTooEarly,
     InvalidConfChange,
     Membership,
@@ -121,8 +122,13 @@ class RaftCore:
         applied: int = 0,
         *,
         learners: Iterable[NodeId] = (),
+        joining: bool = False,
     ) -> None:
         self.id = node_id
+        # A node that rejoins with an empty disk (``joining``) may have voted, under this id, in terms it no
+        # longer remembers: it neither votes nor campaigns until its log shows it removed and added back.
+        self.awaiting_readd = joining
+        self._removed_seen = False
         self.config = config or RaftConfig()
         self.rng = rng or random.Random(0)
         self._role = Role.FOLLOWER
@@ -210,7 +216,7 @@ class RaftCore:
     @property
     def promotable(self) -> bool:
         """Whether this node is a voter of its configuration (and so may campaign)."""
-        return self.id in self.voters
+        return self.id in self.voters and not self.awaiting_readd
 
     @property
     def pending_conf_index(self) -> int:
@@ -559,7 +565,7 @@ class RaftCore:
 
     def _handle_vote_request(self, m: Message) -> None:
         resp_type = MT.VOTE_RESP if m.type is MT.VOTE else MT.PRE_VOTE_RESP
-        can_vote = (
+        can_vote = not self.awaiting_readd and (
             self.vote == m.src
             or (self.vote is None and self._lead is None)
             or (m.type is MT.PRE_VOTE and m.term > self._term)
@@ -644,11 +650,16 @@ class RaftCore:
                 self._ack_read(m.context, m.src)
             if pr.state is ProgressState.REPLICATE and pr.is_paused():
                 pr.free_one_inflight()
+            if m.index < pr.match and pr.state is ProgressState.REPLICATE and not pr.inflights:
+                # Its log ends before what it acknowledged (or the answer is stale): probe at match to find
+                # out. Only when no appends are in flight: those would find it out (and a heartbeat answer
+                # overtaken by an append's acknowledgement must not stall a busy pipeline).
+                pr.become_probe()
             if pr.state is ProgressState.SNAPSHOT:
                 # The follower is alive: re-send the chunk it has not
                 # acknowledged, in case it or its acknowledgement was lost.
                 self._send_snapshot_chunk(m.src, pr)
-            elif pr.match < self.log.last_index():
+            elif pr.match < self.log.last_index() or (m.index < pr.match and pr.state is ProgressState.PROBE):
                 self._send_append(m.src, send_if_empty=True)
         elif m.type is MT.SNAP_RESP:
             pr.recent_active = True
@@ -724,7 +735,10 @@ class RaftCore:
 
     def _handle_heartbeat(self, m: Message) -> None:
         self.log.commit_to(min(m.commit, self.log.last_index()))
-        self._send(Message(MT.HEARTBEAT_RESP, self.id, m.src, self._term, context=m.context))
+        # ``index``: our last index, so a leader notices a follower that lost entries it had acknowledged.
+        self._send(
+            Message(MT.HEARTBEAT_RESP, self.id, m.src, self._term, index=self.log.last_index(), context=m.context)
+        )
 
     # -- leader replication -------------------------------------------------------
 
@@ -870,16 +884,30 @@ class RaftCore:
             if e.kind is EntryKind.CONF_CHANGE:
                 current = self._conf_log[-1][1] if self._conf_log else self._conf_base
                 try:
-                    new = current.apply(ConfChange.decode(e.data))
+                    cc = ConfChange.decode(e.data)
+                    new = current.apply(cc)
                 except InvalidConfChange:
                     new = current  # cannot happen for a leader's entry; every node skips it alike
+                else:
+                    self._note_readd(cc)
                 self._conf_log.append((e.index, new))
                 changed = True
         if changed:
             self._set_membership(self._conf_log[-1][1] if self._conf_log else self._conf_base)
 
+    def _note_readd(self, cc: ConfChange) -> None:
+        """A joining node is released by its removal followed by its addition, in its log."""
+        if cc.node != self.id or not self.awaiting_readd:
+            return
+        if cc.op is ConfChangeOp.REMOVE:
+            self._removed_seen = True
+        elif cc.op in (ConfChangeOp.ADD_LEARNER, ConfChangeOp.ADD_VOTER) and self._removed_seen:
+            self.awaiting_readd = False
+
     def _on_log_restore(self, snap: Snapshot) -> None:
         """The log was reset to a leader's snapshot: its configuration is ours now."""
+        if self.awaiting_readd and self.id in snap.meta.learners:
+            self.awaiting_readd = False  # added back as a learner: the leader's snapshot says so
         if snap.meta.voters:
             self._conf_base = Membership.of(snap.meta.voters, snap.meta.learners)
         else:
@@ -940,4 +968,12 @@ class RaftCore:
             "last_index": self.log.last_index(),
             "voters": sorted(self.voters),
             "learners": sorted(self.learners),
+            "lost_disk": self.lost_disks(),
+            "awaiting_readd": self.awaiting_readd,
         }
+
+    def lost_disks(self) -> dict[NodeId, int]:
+        """Followers this leader found holding less than they acknowledged, and how often (see progress.py)."""
+        if self._role is not Role.LEADER:
+            return {}
+        return {node: pr.lost_disk for node, pr in self.prs.items() if pr.lost_disk}

@@ -3,9 +3,11 @@ hard-state file and a snapshot file.
 
 Layout under the data directory::
 
-    log         an optional base record, then records, one per entry, in index order
-    hardstate   the HardState of the last save that changed the term or the vote (replaced atomically)
+    log         an optional base record, then records, one per entry, in index order, each save's batch
+                closed by a seal record
+    hardstate   term, vote and a commit mark (replaced atomically; written before the log on a fresh directory)
     snapshot    the last saved snapshot (replaced atomically; absent until the first)
+    lock        flock()ed by the process using the directory; holds its pid
 
 A log record is ``length u32 | crc32 u32 | payload`` with
 ``payload = term u64 | index u64 | kind u8 | data``, all big-endian;
@@ -13,18 +15,51 @@ A log record is ``length u32 | crc32 u32 | payload`` with
 The *base record* has kind 255 and no data; it comes first in a compacted
 log and says that the log continues after entry ``term/index`` (the
 snapshot's last included entry). A log without one starts at index 1.
+A *seal record* has kind 254 and no data and repeats the ``term/index`` of
+the entry before it: it closes the batch of one save.
+
+When an entry is acknowledged, and the seal. A node acknowledges an entry
+(an AppResp from a follower, the leader counting itself) or grants a vote
+only after ``save`` returned, and ``save`` returns only after the fsync that
+covers the batch's records *and its seal* (one write, one fsync: group
+commit is kept). So every acknowledged entry lies at or before a durable
+seal, and every entry after the last seal on disk belongs to a save that
+never completed and was never acknowledged. :attr:`FileStorage.acked_index`
+is that mark (the last sealed index). A power loss can only tear the bytes
+after the last completed fsync, i.e. after the last seal: a damaged record
+followed by a valid seal (or any valid record) is damage to acknowledged
+data and is refused; a damaged tail with no valid record after it is a torn
+tail and is truncated with a warning naming ``acknowledged_through``.
+Damage that removes the seals as well (a file truncated or deleted) cannot
+be seen in the log itself; the commit mark in the hard state catches it.
 
 The hard-state file is ``crc32 u32 | json`` where the JSON holds ``term``,
 ``vote`` and ``commit`` and the crc covers the JSON bytes. It is rewritten
-only when a save changes the term or the vote; a save that changes only
-the commit index does not touch it (so such a save costs one log fsync,
-not three). The commit index on disk is therefore the one of the last
-term or vote change: it may lag, never lead, the real one, and every
-index it names was committed when it was written. Raft needs no durable
-commit index: a restarted node applies up to the stored one and learns
-the rest from the leader (etcd persists it for the same reason, as a
-hint). ``initial_state()`` of an open instance returns the last hard
-state given to ``save``; after reopening, the one on disk.
+when a save changes the term or the vote, when the commit index has moved
+``commit_mark_interval`` (1024) entries past the one on disk, and on a clean
+``close()``; a save that changes only the commit index otherwise does not
+touch it (so it costs one log fsync, not three). The commit index on disk
+may lag, never lead, the real one; every index it names was committed
+(hence acknowledged by this node's log) when it was written. It is the
+durable mark of what the log must still hold: opening refuses
+(:class:`LostEntriesError`) a log that ends before it. Raft needs no durable
+commit index for progress: a restarted node applies up to the stored one and
+learns the rest from the leader. ``initial_state()`` of an open instance
+returns the last hard state given to ``save``; after reopening, the one on
+disk.
+
+What opening refuses, each with an error naming the file, what is wrong
+and the recovery procedure (README, "Operations: a damaged node"): a
+missing hard-state file when a log or snapshot exists (the node may have
+voted in its term and would vote again; a fresh directory writes its hard
+state first, so a missing one is never a fresh start), an empty or
+unreadable one, a missing log file when the hard state or a snapshot says
+the directory was used, a commit mark beyond the last surviving entry,
+damage before the last seal, and a second opener (the ``lock`` file,
+:class:`DataDirLockedError`). What it still cannot see: a log that lost
+whole sealed batches past the commit mark (at most ``commit_mark_interval``
+entries after a crash; none after a clean close). The leader sees that case
+(a follower answering below its recorded match index, ``lost_disk``).
 
 The snapshot file is ``magic "LMSNAP01" | crc32 u32 | meta_len u32 | meta | data``
 where ``meta`` is JSON with ``index``, ``term``, ``voters`` and ``learners``
@@ -52,7 +87,7 @@ the entries in between exist nowhere. Restart is therefore always
 removed on open; the files they were to replace are authoritative.
 
 Ordering of one :meth:`FileStorage.save` (without a snapshot): truncate the
-conflicting suffix (if any), append all new records with one write, fsync the
+conflicting suffix (if any), append all new records and their seal with one write, fsync the
 log once (group commit), and only then, if the term or the vote changed, replace the hard
 state (write ``hardstate.tmp``, fsync it, ``os.replace`` it onto ``hardstate``, fsync the
 directory). A crash between the two steps keeps every entry of the save and the previous
@@ -80,6 +115,7 @@ record with a good CRC.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import struct
@@ -101,6 +137,8 @@ _MIN_PAYLOAD = _PAYLOAD_HEAD.size
 _MAX_PAYLOAD = 0xFFFFFFFF
 _KINDS = {int(k) for k in EntryKind}
 BASE_KIND = 255  # the base record of a compacted log; never an entry's kind
+SEAL_KIND = 254  # the seal that closes one save's batch (see the module docstring); never an entry's kind
+LOCK_FILE = "lock"
 
 LOG_FILE = "log"
 HARD_STATE_FILE = "hardstate"
@@ -111,10 +149,13 @@ _LOG_TMP = "log.tmp"
 SNAPSHOT_MAGIC = b"LMSNAP01"
 _SNAP_HEAD = struct.Struct(">II")  # crc32, meta_len
 
+RECOVERY_DOC = "README.md, section 'Operations: a damaged node'"
 _RESTORE_ADVICE = (
-    "this node's data directory is damaged and must not be used as is: stop the node, then "
-    "either restore the directory from a backup or a healthy peer's copy, or remove it so the "
-    "node rejoins empty and catches up from the leader"
+    "this node's data directory is damaged and must not be used as is. Do not just delete it and restart "
+    "the node under the same id (an empty voter may vote twice in a term and forget entries a quorum counted "
+    "on it). Stop the node, remove it from the cluster (`lmteams kv member remove ID`), wipe the directory, "
+    "start the node with `lmteams node --join ...` and add it back (`lmteams kv member add ID`): it catches "
+    f"up as a learner and is then promoted. See {RECOVERY_DOC}"
 )
 
 
@@ -128,6 +169,20 @@ class CorruptHardStateError(StorageError):
 
 class CorruptSnapshotError(StorageError):
     """The snapshot file cannot be read back, or is missing or older than the compacted log needs."""
+
+
+class LostEntriesError(CorruptLogError):
+    """The log holds fewer entries than the node acknowledged: its hard state says more were committed."""
+
+
+class DataDirLockedError(StorageError):
+    """Another process (or another open FileStorage) is using the data directory."""
+
+
+def encode_seal_record(term: int, index: int) -> bytes:
+    """The on-disk bytes of the seal that closes a batch ending at entry ``term/index``."""
+    payload = _PAYLOAD_HEAD.pack(term, index, SEAL_KIND)
+    return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
 
 
 def encode_record(entry: Entry) -> bytes:
@@ -218,7 +273,9 @@ def _decode_snapshot_file(raw: bytes, path: Path) -> Snapshot:
 
 
 def _decode_at(buf: bytes | memoryview, offset: int) -> tuple[Entry, int] | None:
-    """The entry of a record that validates at ``offset`` and the offset after it, else None."""
+    """The entry of a record that validates at ``offset`` and the offset after it, else None.
+
+    A seal decodes as an entry of kind ``SEAL_KIND`` (an int, not an `EntryKind`): the caller tells them apart."""
     end_of_header = offset + _HEADER.size
     if end_of_header > len(buf):
         return None
@@ -229,6 +286,8 @@ def _decode_at(buf: bytes | memoryview, offset: int) -> tuple[Entry, int] | None
     if zlib.crc32(payload) != crc:
         return None
     term, index, kind = _PAYLOAD_HEAD.unpack_from(payload, 0)
+    if kind == SEAL_KIND and length == _MIN_PAYLOAD:
+        return Entry(term=term, index=index, kind=SEAL_KIND), end_of_header + length
     if kind not in _KINDS:
         return None
     entry = Entry(term=term, index=index, data=bytes(payload[_MIN_PAYLOAD:]), kind=EntryKind(kind))
@@ -311,43 +370,80 @@ class FileStorage(EntryIndex):
     # without (page-cache writes take microseconds, less than a thread hop).
     blocking_io = True
 
+    # The hard state is also rewritten when the commit index has advanced this far past the one on
+    # disk, so a lost log tail is detectable (see the module docstring) at a cost of 2 fsyncs per
+    # this many committed entries; ``close()`` writes the exact commit index.
+    commit_mark_interval = 1024
+
     def __init__(self, path: str | os.PathLike[str], *, fsync: bool = True) -> None:
         super().__init__()
         self.path = Path(path)
         self._fsync = fsync
         self.blocking_io = fsync
         self._fd: int | None = None
+        self._lock_fd: int | None = None
         self._failed: BaseException | None = None
         self.saves = 0
+        self.acked_index = 0
+        """The last entry index covered by a seal (a completed fsync that preceded any acknowledgement)."""
         self.path.mkdir(parents=True, exist_ok=True)
         self.log_path = self.path / LOG_FILE
         self.hard_state_path = self.path / HARD_STATE_FILE
         self.snapshot_path = self.path / SNAPSHOT_FILE
+        self._lock_fd = _lock_dir(self.path)
+        try:
+            self._open()
+        except BaseException:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+            os.close(self._lock_fd)
+            self._lock_fd = None
+            raise
 
+    def _open(self) -> None:
         for leftover in (_HARD_STATE_TMP, _SNAPSHOT_TMP, _LOG_TMP):
             tmp = self.path / leftover
             if tmp.exists():  # a crash before os.replace: the file it was to replace is authoritative
                 tmp.unlink()
+        has_log, has_hs = self.log_path.exists(), self.hard_state_path.exists()
+        has_snap = self.snapshot_path.exists()
+        self.created = not (has_log or has_hs or has_snap)
+        """True when this open found an empty directory (a new member, see ``RaftNode(joining=...)``)."""
+        if self.created:  # the hard state first: from now on a missing one is damage, never a fresh start
+            self._write_hard_state(HardState())
+        elif not has_hs:
+            what = "a log file" if has_log else "a snapshot file"
+            raise CorruptHardStateError(
+                f"hard-state file {str(self.hard_state_path)!r} is missing although the directory holds {what}: "
+                f"this node may have voted in its current term and would vote again; {_RESTORE_ADVICE}"
+            )
         self._hard_state = self._disk_hard_state = self._read_hard_state()
         self._snapshot = self._read_snapshot()
-
-        created = not self.log_path.exists()
+        if not has_log and not self.created and (self._disk_hard_state != HardState() or has_snap):
+            raise CorruptLogError(
+                f"log file {str(self.log_path)!r} is missing, but the hard state "
+                f"({self._disk_hard_state}) and/or a snapshot say this node was in use; {_RESTORE_ADVICE}"
+            )
+        created_log = not has_log  # only on a fresh directory or after a crash while creating one
         fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         self._fd = fd
-        try:
-            if created:
-                self._sync(fd)
-                self._sync_dir()
-            # _offsets[i] is the byte offset of the record of _ents[i + 1];
-            # _size is the end of the last record.
-            self._offsets: list[int] = []
-            self._size = 0
-            self._recover(fd)
-            self._reconcile_snapshot()
-        except BaseException:
-            os.close(self._fd)
-            self._fd = None
-            raise
+        if created_log:
+            self._sync(fd)
+            self._sync_dir()
+        # _offsets[i] is the byte offset of the record of _ents[i + 1];
+        # _size is the end of the last record (or seal).
+        self._offsets: list[int] = []
+        self._size = 0
+        self._recover(fd)
+        self._reconcile_snapshot()
+        commit = self._disk_hard_state.commit
+        if commit > self.last_index():
+            raise LostEntriesError(
+                f"log file {str(self.log_path)!r} ends at entry {self.last_index()}, but the hard state in "
+                f"{str(self.hard_state_path)!r} says entries up to {commit} were committed: the log lost entries "
+                f"this node had acknowledged (truncated, deleted or replaced); {_RESTORE_ADVICE}"
+            )
 
     # -- open / recovery -------------------------------------------------
 
@@ -384,11 +480,21 @@ class FileStorage(EntryIndex):
                     raise CorruptLogError(
                         f"log file {str(self.log_path)!r} is corrupt at byte offset {offset} "
                         f"(the record after entry {prev.index} fails its length or checksum check, "
-                        f"and valid records follow it, so this is not a torn tail); {_RESTORE_ADVICE}"
+                        f"and valid records follow it, so this is not a torn tail but damage to entries "
+                        f"that were fsynced and may have been acknowledged); {_RESTORE_ADVICE}"
                     )
                 self._truncate_tail(fd, offset, size)
                 break
             entry, end = decoded
+            if entry.kind == SEAL_KIND:
+                if entry.index != prev.index or entry.term != prev.term or len(self._ents) == 1:
+                    raise CorruptLogError(
+                        f"log file {str(self.log_path)!r} is corrupt at byte offset {offset}: a seal of entry "
+                        f"{entry.term}/{entry.index} follows entry {prev.term}/{prev.index}; {_RESTORE_ADVICE}"
+                    )
+                self.acked_index = entry.index
+                offset = end
+                continue
             if entry.index != prev.index + 1 or entry.term < prev.term:
                 raise CorruptLogError(
                     f"log file {str(self.log_path)!r} is corrupt at byte offset {offset}: "
@@ -449,6 +555,7 @@ class FileStorage(EntryIndex):
             path=str(self.log_path),
             offset=offset,
             dropped_bytes=size - offset,
+            acknowledged_through=self.acked_index,
         )
 
     # -- Storage protocol (reads come from EntryIndex) -------------------
@@ -469,7 +576,11 @@ class FileStorage(EntryIndex):
                 self._append(fd, entries)
             if hard_state is not None:
                 disk = self._disk_hard_state
-                if hard_state.term != disk.term or hard_state.vote != disk.vote:
+                if (
+                    hard_state.term != disk.term
+                    or hard_state.vote != disk.vote
+                    or hard_state.commit - disk.commit >= self.commit_mark_interval
+                ):
                     self._write_hard_state(hard_state)
                     self._disk_hard_state = hard_state
                 self._hard_state = hard_state
@@ -511,24 +622,28 @@ class FileStorage(EntryIndex):
             del self._ents[keep + 1 :]
             del self._offsets[keep:]
             self._size = cut
-        blob = b"".join(records)
-        _write_all(fd, blob)  # O_APPEND: writes land at the (truncated) end
-        self._sync(fd)
+            self.acked_index = min(self.acked_index, first - 1)
+        last = entries[-1]
+        seal = encode_seal_record(last.term, last.index)
+        _write_all(fd, b"".join(records) + seal)  # O_APPEND: writes land at the (truncated) end
+        self._sync(fd)  # the one fsync of this batch; it covers the seal, and comes before any ack
         pos = self._size
         for e, rec in zip(entries, records):
             self._ents.append(e)
             self._offsets.append(pos)
             pos += len(rec)
-        self._size = pos
+        self._size = pos + len(seal)
+        self.acked_index = last.index
 
     def _rewrite_log(self, base: Entry, entries: Sequence[Entry]) -> None:
         """Atomically replace the log file with ``base``'s record and ``entries``."""
         head = encode_base_record(base.term, base.index)
         records = [encode_record(e) for e in entries]
+        seal = encode_seal_record(entries[-1].term, entries[-1].index) if entries else b""
         tmp = self.path / _LOG_TMP
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
-            _write_all(fd, head + b"".join(records))
+            _write_all(fd, head + b"".join(records) + seal)
             self._sync(fd)
         finally:
             os.close(fd)
@@ -544,7 +659,8 @@ class FileStorage(EntryIndex):
         for rec in records:
             self._offsets.append(pos)
             pos += len(rec)
-        self._size = pos
+        self._size = pos + len(seal)
+        self.acked_index = base.index if not entries else entries[-1].index
 
     def _write_snapshot_file(self, snap: Snapshot) -> None:
         self._replace_file(_SNAPSHOT_TMP, self.snapshot_path, encode_snapshot_file(snap))
@@ -574,10 +690,21 @@ class FileStorage(EntryIndex):
 
     # -- lifecycle -------------------------------------------------------
 
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+    def close(self, *, clean: bool = True) -> None:
+        """Write the exact commit index (if it moved since the last hard-state write), close, unlock.
+
+        ``clean=False`` skips the write, leaving the disk as a crash would (for tests)."""
+        try:
+            if clean and self._fd is not None and self._failed is None and self._hard_state != self._disk_hard_state:
+                self._write_hard_state(self._hard_state)
+                self._disk_hard_state = self._hard_state
+        finally:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
     def __enter__(self) -> FileStorage:
         return self
@@ -587,6 +714,27 @@ class FileStorage(EntryIndex):
 
     def __repr__(self) -> str:
         return f"FileStorage({str(self.path)!r}, first_index={self.first_index()}, last_index={self.last_index()})"
+
+
+def _lock_dir(path: Path) -> int:
+    """Take the data directory's lock (``flock`` on ``lock``, held until close) or raise `DataDirLockedError`."""
+    lock_path = path / LOCK_FILE
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        raise DataDirLockedError(
+            f"data directory {str(path)!r} is in use by another process (pid {holder}) or another open "
+            "FileStorage: two nodes must never share one directory; stop the other one or use another --data"
+        ) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
 
 
 def _write_all(fd: int, data: bytes) -> None:

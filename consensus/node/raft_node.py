@@ -166,6 +166,8 @@ class RaftNode(AsyncLifetime):
         clock: Callable[[], float] = time.time,
         inbox_size: int = 8192,
         learners: Iterable[NodeId] = (),
+        joining: bool = False,
+        on_readded: Callable[[], None] | None = None,
     ) -> None:
         if tick_interval <= 0:
             raise ValueError(f"tick_interval must be positive seconds, got {tick_interval}")
@@ -178,7 +180,10 @@ class RaftNode(AsyncLifetime):
         self._clock = clock
         # ``peers`` (and ``learners``) are the bootstrap configuration; every
         # node of a cluster, including one added later, is given the same.
-        self._core = RaftCore(node_id, peers, storage, self.config, random.Random(seed), learners=learners)
+        self._core = RaftCore(
+            node_id, peers, storage, self.config, random.Random(seed), learners=learners, joining=joining
+        )
+        self._on_readded = on_readded if joining else None
         snap = storage.snapshot()
         if not snap.is_empty():
             # Restart = snapshot + log suffix: the core hands out entries after it.
@@ -194,6 +199,7 @@ class RaftNode(AsyncLifetime):
         self._applied = self._core.applied_index
         hs = storage.initial_state()
         self._durable_term_vote = (hs.term, hs.vote)
+        self._lost_disk_seen: dict[NodeId, int] = {}
         self._leader_changed = anyio.Event()
         self._running = False
         self.log = log.bind(node=node_id)
@@ -256,6 +262,15 @@ class RaftNode(AsyncLifetime):
     def conf_change_pending(self) -> bool:
         """Whether the latest configuration change in this node's log is not yet known committed."""
         return self._core.pending_conf_index > self._core.commit_index
+
+    @property
+    def awaiting_readd(self) -> bool:
+        """Joined with an empty disk and not yet removed and added back: this node does not vote."""
+        return self._core.awaiting_readd
+
+    def lost_disks(self) -> dict[NodeId, int]:
+        """On a leader: followers found holding less than they acknowledged (a lost disk), and how often."""
+        return self._core.lost_disks()
 
     def status(self) -> dict[str, object]:
         proposals = sum(len(waiters) for waiters in self._proposals.values())
@@ -555,6 +570,12 @@ class RaftNode(AsyncLifetime):
                 self._on_soft_state(rd.soft_state)
             for rs in rd.read_states:
                 self._on_read_state(rs)
+            if core.role is Role.LEADER:
+                self._report_lost_disks()
+            elif self._on_readded is not None and not core.awaiting_readd:
+                self.log.warning("raft.readded", detail="removed and added back: this node may vote again")
+                callback, self._on_readded = self._on_readded, None
+                callback()
             core.advance()
             self._serve_reads()
             await self._maybe_snapshot()
@@ -575,6 +596,24 @@ class RaftNode(AsyncLifetime):
         if hs is not None and (hs.term, hs.vote) != self._durable_term_vote:
             return False
         return all(m.type in _EARLY_TYPES and m.term == self._durable_term_vote[0] for m in rd.messages)
+
+    def _report_lost_disks(self) -> None:
+        """Log once per occurrence a follower found holding less than it acknowledged (see core/progress.py)."""
+        lost = self._core.lost_disks()
+        if lost == self._lost_disk_seen:
+            return
+        for node, times in lost.items():
+            if times > self._lost_disk_seen.get(node, 0):
+                pr = self._core.progress(node)
+                self.log.warning(
+                    "raft.follower_lost_entries",
+                    follower=node,
+                    times=times,
+                    now_at=pr.match if pr else None,
+                    detail="the follower's log ends before entries it acknowledged (a lost or wiped disk); "
+                    "resending from there. Remove it and add it back: README, 'Operations: a damaged node'",
+                )
+        self._lost_disk_seen = lost
 
     async def _persist(self, rd: Ready) -> None:
         if self.storage.blocking_io:

@@ -430,6 +430,8 @@ def describe(exc: ValidationError, limit: int = 5) -> str:
     parts = []
     for err in exc.errors(include_url=False)[:limit]:
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if len(where) > 60:  # a deeply nested value: its path alone could be thousands of characters
+            where = f"{where[:40]}...({len(err['loc'])} levels deep)"
         text = f"{where}: {err['msg']}"
         if err["type"] not in ("missing", "json_invalid", "union_tag_not_found", "union_tag_invalid"):
             got = repr(err.get("input"))

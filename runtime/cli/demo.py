@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import anyio
 from rich.console import Console
@@ -63,6 +67,11 @@ def run(args: argparse.Namespace) -> int:
             return 2
     suite = coding_suite()
     graph = TaskGraph.from_file(suite.graph_path)
+    problem = _check_args(args, len(graph.tasks))
+    if problem is not None:
+        code, message = problem
+        print(f"lmteams demo: error: {message}", file=sys.stderr)
+        return code
     reports = anyio.run(_demo, args, suite, graph, console)
     team, single = reports
     if args.json:
@@ -72,6 +81,37 @@ def run(args: argparse.Namespace) -> int:
         console.print(_table(team, single))
         console.print(_summary(team))
     return 0 if team.status.value == "completed" else 1
+
+
+def _check_args(args: argparse.Namespace, tasks: int) -> tuple[int, str] | None:
+    """(exit code, one-line message) for arguments that cannot work, checked before anything runs."""
+    if args.agents > tasks:
+        return (
+            2,
+            f"--agents {args.agents}: the demo graph has {tasks} tasks, so at most {tasks} agents can work at once",
+        )
+    runs = Path(args.runs_dir)
+    if runs.exists() and not runs.is_dir():
+        return 2, f"--runs-dir {args.runs_dir!r} exists and is not a directory: give a directory"
+    try:
+        runs.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=runs, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        return 2, f"--runs-dir {args.runs_dir!r} is not a writable directory: {exc.strerror or exc}"
+    if args.api_base is not None:
+        url = urlparse(args.api_base)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            return 2, f"--api-base {args.api_base!r} is not an http(s) URL: e.g. http://127.0.0.1:8080/v1"
+    if args.model:
+        try:
+            import litellm  # noqa: F401
+        except ImportError:
+            return 1, (
+                f"--model {args.model!r} needs litellm, which is not installed: "
+                'pip install "lmteams[llm]" (for a local model server: pip install "lmteams[local]")'
+            )
+    return None
 
 
 async def _demo(

@@ -76,19 +76,58 @@ def _add_actions(p: argparse.ArgumentParser) -> None:
     delete.add_argument("key")
     status = actions.add_parser("status", parents=[common], help="print every node's role, term and indexes")
     status.add_argument("--json", action="store_true", help="one JSON object per node")
+    member = actions.add_parser(
+        "member",
+        parents=[common],
+        help="add or remove a cluster member (the way back for a node whose data directory was lost)",
+        description="remove ID: take the member out of the configuration. add ID: add it as a learner, wait "
+        "until it has caught up, promote it to voter (start it first with `lmteams node --join`). A node whose "
+        "data directory was damaged or lost comes back by: member remove, wipe its directory, start it with "
+        "--join, member add (README, 'Operations: a damaged node').",
+    )
+    member.add_argument("op", choices=["add", "remove"])
+    member.add_argument("member_id", metavar="ID")
     p.set_defaults(run=run)
 
 
+MAX_VALUE_DEPTH = 32
+"""The deepest nesting of lists and objects a value given on the command line may have."""
+
+
 def parse_value(text: str) -> Any:
-    """JSON if ``text`` parses as JSON (NaN and Infinity do not count), else the string itself."""
+    """JSON if ``text`` parses as JSON (NaN and Infinity do not count), else the string itself.
+
+    Raises `UsageError` for JSON nested more than ``MAX_VALUE_DEPTH`` levels deep."""
 
     def no_constants(name: str) -> Any:
         raise ValueError(name)
 
     try:
-        return json.loads(text, parse_constant=no_constants)
+        value = json.loads(text, parse_constant=no_constants)
+    except RecursionError:
+        value = None
+        depth = MAX_VALUE_DEPTH + 1
     except ValueError:
         return text
+    else:
+        depth = _depth(value)
+    if depth > MAX_VALUE_DEPTH:
+        raise UsageError(
+            f"the value nests lists or objects more than {MAX_VALUE_DEPTH} levels deep: flatten it "
+            "(or quote it as a JSON string)"
+        )
+    return value
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_VALUE_DEPTH:
+                stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def parse_cluster(text: str) -> dict[str, tuple[str, int]]:
@@ -124,6 +163,10 @@ async def _execute(args: argparse.Namespace, client: RemoteClient) -> int:
     action = args.kv_action
     if action == "status":
         return await _status(args, client)
+    if action == "member":
+        members = await client.change_member(args.op, args.member_id)
+        print(f"ok: voters {', '.join(members.voters) or '-'}; learners {', '.join(members.learners) or '-'}")
+        return EXIT_OK
     if action == "put":
         await client.put(args.key, parse_value(args.value))
         print("ok")
@@ -160,6 +203,8 @@ async def _status(args: argparse.Namespace, client: RemoteClient) -> int:
             print(
                 f"{status.node_id}: {status.role} term={status.term} leader={status.leader_id} "
                 f"commit={status.commit_index} applied={status.applied_index} digest={status.world_digest[:12]}"
+                + (" AWAITING-READD (does not vote)" if status.awaiting_readd else "")
+                + "".join(f" LOST-DISK {peer} x{n}" for peer, n in sorted(status.lost_disk.items()))
             )
     return EXIT_OK if reached else EXIT_UNREACHABLE
 
@@ -171,6 +216,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         cluster = parse_cluster(args.cluster)
+        for name in ("value", "expected", "new"):  # checked here, before any connection
+            if getattr(args, name, None) is not None:
+                parse_value(getattr(args, name))
         secret = read_secret(args.secret_file)
         if not args.timeout > 0:
             raise UsageError(f"--timeout must be positive seconds, got {args.timeout}")

@@ -72,6 +72,13 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_false",
         help="write the log without fsync: faster, but a machine crash (not a process kill) may lose acknowledged writes",
     )
+    p.add_argument(
+        "--join",
+        action="store_true",
+        help="join an existing cluster with an empty --data (after `lmteams kv member remove ID`): the node "
+        "catches up but does not vote until `lmteams kv member add ID` has added it back. Ignored when --data "
+        "already holds data. See README, 'Operations: a damaged node'",
+    )
     p.add_argument("--seed", type=int, default=None, help="seed for election timeouts and backoff jitter")
     p.add_argument("--log-json", action="store_true", help="log JSON lines instead of text")
     p.add_argument(
@@ -159,6 +166,7 @@ def build_config(args: argparse.Namespace) -> NodeConfig:
             raft=RaftConfig(),
             seed=args.seed,
             fsync=args.fsync,
+            join=args.join,
         )
     except ValidationError as exc:
         raise UsageError(describe(exc)) from None

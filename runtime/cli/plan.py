@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from rich.console import Console
@@ -11,7 +12,7 @@ from rich.table import Table
 
 from lmteams.runtime.errors import TaskGraphError
 from lmteams.runtime.graph import TaskGraph
-from lmteams.runtime.planning import plan
+from lmteams.runtime.planning import MAX_COORDINATION, MAX_PLAN_AGENTS, plan
 from lmteams.runtime.suites import coding_suite
 
 
@@ -23,12 +24,14 @@ def add_parser(sub: Any) -> None:
         "coordination cost per task that grows with the team, and the smallest team near the best speedup.",
     )
     p.add_argument("graph", nargs="?", default=None, help="task graph file (default: the bundled coding graph)")
-    p.add_argument("--max-agents", type=int, default=8)
+    p.add_argument(
+        "--max-agents", type=int, default=8, help=f"largest team to consider, 1..{MAX_PLAN_AGENTS} (default 8)"
+    )
     p.add_argument(
         "--coordination",
         type=float,
         default=0.02,
-        help="extra cost per task and per extra agent, as a share of the task (default 0.02)",
+        help=f"extra cost per task and per extra agent, as a share of the task, 0..{MAX_COORDINATION:g} (default 0.02)",
     )
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.set_defaults(run=run)
@@ -40,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         graph = TaskGraph.from_file(args.graph or coding_suite().graph_path)
         result = plan(graph, max_agents=args.max_agents, coordination=args.coordination)
     except (TaskGraphError, ValueError) as exc:
-        console.print(f"[red]error:[/] {exc}")
+        print(f"lmteams plan: error: {exc}", file=sys.stderr)  # one line, unwrapped
         return 2
     if args.json:
         print(json.dumps(result.model_dump(mode="json"), indent=2))

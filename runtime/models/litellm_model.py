@@ -1,8 +1,8 @@
 """``LiteLLMModel``: any provider litellm supports, or a local OpenAI-compatible server.
 
 litellm is imported lazily, on the first call, and never when this module is
-imported: it is an optional dependency (``pip install 'lmteams[local]'``) and
-a heavy import. Before importing it we set ``LITELLM_LOCAL_MODEL_COST_MAP=True``
+imported: it is an optional dependency (``pip install 'lmteams[llm]'``, or
+``'lmteams[local]'`` with a local model server) and a heavy import. Before importing it we set ``LITELLM_LOCAL_MODEL_COST_MAP=True``
 (unless you set it yourself), because litellm otherwise fetches its model
 cost map from the internet at import time and stalls for seconds offline.
 
@@ -64,7 +64,8 @@ def _import_litellm() -> ModuleType:
         litellm = importlib.import_module("litellm")
     except ImportError as e:
         raise ImportError(
-            "LiteLLMModel needs litellm, which is not installed: pip install 'lmteams[local]' (or pip install litellm)"
+            "LiteLLMModel needs litellm, which is not installed: pip install 'lmteams[llm]' "
+            "(with a local model server: pip install 'lmteams[local]')"
         ) from e
     if first:
         # litellm print()s "Give Feedback / Get Help" banners to stdout on every

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -46,15 +47,25 @@ def view(s: FileStorage | MemoryStorage) -> tuple:
     )
 
 
+SEAL_SIZE = 8 + 17  # a seal record: header and term, index, kind 254
+
+
 def record_offsets(path: Path) -> list[tuple[int, int]]:
-    """(start, end) of each record in a log file, parsed independently."""
+    """(start, end) of each entry record (not seals) in a log file, parsed independently."""
     buf = path.read_bytes()
     out, pos = [], 0
     while pos < len(buf):
         (length,) = struct.unpack_from(">I", buf, pos)
-        out.append((pos, pos + 8 + length))
+        if buf[pos + 8 + 16] != 254:
+            out.append((pos, pos + 8 + length))
         pos += 8 + length
     return out
+
+
+def hardstate_file(term: int = 0, vote: str | None = None, commit: int = 0) -> bytes:
+    """Independent encoder of the documented hard-state file."""
+    body = json.dumps({"commit": commit, "term": term, "vote": vote}, separators=(",", ":")).encode()
+    return struct.pack(">I", zlib.crc32(body)) + body
 
 
 def test_protocol_and_empty(tmp_path: Path) -> None:
@@ -81,7 +92,7 @@ def test_roundtrip(tmp_path: Path) -> None:
         assert s.all_entries() == es
         assert s.entries(2, 5) == es[1:4]
         assert s.all_entries()[3].kind is EntryKind.NOOP
-    assert record_offsets(tmp_path / "log")[-1][1] == (tmp_path / "log").stat().st_size
+    assert record_offsets(tmp_path / "log")[-1][1] + SEAL_SIZE == (tmp_path / "log").stat().st_size
 
 
 def test_conflicting_suffix_replaced(tmp_path: Path) -> None:
@@ -146,21 +157,25 @@ _ops = st.lists(
 def test_matches_memory_storage(ops: list) -> None:
     with tempfile.TemporaryDirectory() as d:
         fs, ms = FileStorage(d), MemoryStorage()
-        hs_term = 0
-        on_disk = HardState()  # the hard state written last: only a term or vote change writes it
+        hs_term = committed = 0
+        on_disk = HardState()  # a clean close writes the last hard state given
         for frac, n, bump, hs_spec, data in ops:
-            first = 1 + int(frac * ms.last_index())  # in 1..last+1
+            # As in Raft: a batch never replaces a committed entry, and the commit index never
+            # passes the log's end nor goes back.
+            first = max(1 + int(frac * ms.last_index()), committed + 1)  # in 1..last+1
             prev_term = ms.term(first - 1)
             term = max(prev_term, hs_term) + bump
             batch = [Entry(term, first + k, data + bytes([k]), EntryKind(k % 2)) for k in range(n)]
             hs = None
             if hs_spec is not None:
                 hs_term += hs_spec[0]
-                hs = HardState(hs_term, hs_spec[1], hs_spec[2])
+                last = first + n - 1 if n else ms.last_index()
+                committed = max(committed, min(hs_spec[2], last))
+                hs = HardState(hs_term, hs_spec[1], committed)
             fs.save(hs, batch)
             ms.save(hs, batch)
             assert view(fs) == view(ms)
-            if hs is not None and (hs.term, hs.vote) != (on_disk.term, on_disk.vote):
+            if hs is not None:
                 on_disk = hs
         fs.close()
         with FileStorage(d) as again:
@@ -183,7 +198,7 @@ def test_torn_tail_at_every_offset_of_last_record(tmp_path: Path) -> None:
     es = _build(src)
     good = (src / "log").read_bytes()
     start, end = record_offsets(src / "log")[-1]
-    assert end == len(good)
+    assert end + SEAL_SIZE == len(good)  # the batch's seal follows its last entry
     for cut in range(start + 1, end):
         d = tmp_path / f"cut{cut}"
         shutil.copytree(src, d)
@@ -248,11 +263,12 @@ def test_flipped_byte_in_middle_record(tmp_path: Path, where: int) -> None:
     msg = str(info.value)
     assert str(path) in msg
     assert f"offset {start}" in msg
-    assert "restore" in msg and "leader" in msg
+    assert "member remove" in msg and "Operations: a damaged node" in msg
     assert path.read_bytes() == bytes(buf)  # untouched
 
 
 def test_valid_crc_but_broken_continuity(tmp_path: Path) -> None:
+    tmp_path.joinpath("hardstate").write_bytes(hardstate_file(1))
     tmp_path.joinpath("log").write_bytes(record(1, 1) + record(1, 2) + record(1, 4) + record(1, 5))
     with pytest.raises(CorruptLogError, match=f"offset {2 * len(record(1, 1))}"):
         FileStorage(tmp_path)
@@ -265,6 +281,7 @@ def test_valid_crc_but_broken_continuity(tmp_path: Path) -> None:
 
 
 def test_independent_encoder_matches(tmp_path: Path) -> None:
+    tmp_path.joinpath("hardstate").write_bytes(hardstate_file(3))
     tmp_path.joinpath("log").write_bytes(record(1, 1, b"a") + record(3, 2, b"bc", kind=1))
     with FileStorage(tmp_path) as s:
         assert s.all_entries() == [Entry(1, 1, b"a"), Entry(3, 2, b"bc", EntryKind.NOOP)]
@@ -357,7 +374,7 @@ def test_fsync_off_writes_identical_files(tmp_path: Path, monkeypatch: pytest.Mo
     assert calls == []  # fsync=False skips every fsync
     for name in ("log", "hardstate"):
         assert (tmp_path / "on" / name).read_bytes() == (tmp_path / "off" / name).read_bytes()
-    assert sorted(os.listdir(tmp_path / "on")) == sorted(os.listdir(tmp_path / "off")) == ["hardstate", "log"]
+    assert sorted(os.listdir(tmp_path / "on")) == sorted(os.listdir(tmp_path / "off")) == ["hardstate", "lock", "log"]
     with FileStorage(tmp_path / "off", fsync=False) as s:
         assert s.last_index() == 9 and s.initial_state() == HardState(2, "b", 3)
 
@@ -406,10 +423,11 @@ def test_commit_only_change_is_one_fsync_and_no_hardstate_write(
 
 
 def test_reopened_commit_lags_but_never_leads(tmp_path: Path) -> None:
-    with FileStorage(tmp_path) as s:
-        s.save(HardState(1, "a", 2), ents(1, 5))
-        for c in range(3, 6):
-            s.save(HardState(1, "a", c), [])
+    s = FileStorage(tmp_path)
+    s.save(HardState(1, "a", 2), ents(1, 5))
+    for c in range(3, 6):
+        s.save(HardState(1, "a", c), [])
+    s.close(clean=False)  # as a crash: no shutdown write
     with FileStorage(tmp_path) as s:
         hs = s.initial_state()
         assert (hs.term, hs.vote) == (1, "a")
@@ -421,9 +439,10 @@ def test_restarted_core_commits_only_what_it_saved_then_catches_up(tmp_path: Pat
 
     from lmteams.consensus import Message, MessageType, RaftConfig, RaftCore
 
-    with FileStorage(tmp_path) as s:
-        s.save(HardState(1, "2", 2), ents(1, 6))
-        s.save(HardState(1, "2", 6), [])  # commit-only: not written
+    s = FileStorage(tmp_path)
+    s.save(HardState(1, "2", 2), ents(1, 6))
+    s.save(HardState(1, "2", 6), [])  # commit-only: not written
+    s.close(clean=False)  # as a crash
     with FileStorage(tmp_path) as s:
         core = RaftCore("1", ("1", "2", "3"), s, RaftConfig(pre_vote=False), random.Random(1))
         assert core.commit_index == 2  # never beyond what the disk proves committed

@@ -25,6 +25,7 @@ from lmteams.consensus.core.messages import Entry, HardState, Snapshot, Snapshot
 from lmteams.consensus.core.storage import MemoryStorage, Storage
 from lmteams.consensus.errors import CompactedError, StorageError
 from lmteams.consensus.node.file_storage import CorruptLogError, CorruptSnapshotError, FileStorage
+from tests.consensus.test_file_storage import SEAL_SIZE, hardstate_file
 
 VOTERS = ("n1", "n2", "n3")
 
@@ -197,6 +198,7 @@ def test_installed_snapshot_survives_restart_and_writes_the_log_once(
 
 
 def test_files_match_the_documented_layout(tmp_path: Path) -> None:
+    (tmp_path / "hardstate").write_bytes(hardstate_file(4))
     (tmp_path / "log").write_bytes(record(3, 5, kind=255) + record(3, 6, b"a") + record(4, 7, b"b"))
     (tmp_path / "snapshot").write_bytes(snapshot_file(5, 3, ["a", "b"], b"machine"))
     with FileStorage(tmp_path) as s:
@@ -205,6 +207,7 @@ def test_files_match_the_documented_layout(tmp_path: Path) -> None:
 
 
 def test_snapshot_file_keeps_learners_and_reads_a_file_without_them(tmp_path: Path) -> None:
+    (tmp_path / "hardstate").write_bytes(hardstate_file(3))
     (tmp_path / "snapshot").write_bytes(snapshot_file(5, 3, ["a", "b"], b"m", learners=["c"]))
     (tmp_path / "log").write_bytes(record(3, 5, kind=255))
     with FileStorage(tmp_path) as s:
@@ -248,7 +251,7 @@ def test_corrupt_snapshot_file_is_a_named_error(tmp_path: Path, damage: Callable
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     with pytest.raises(CorruptSnapshotError, match="snapshot file") as info:
         FileStorage(tmp_path)
-    assert str(path) in str(info.value) and "restore" in str(info.value)
+    assert str(path) in str(info.value) and "member remove" in str(info.value)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing changed
 
 
@@ -279,7 +282,7 @@ def test_damaged_base_record_is_corruption_not_a_torn_tail(tmp_path: Path) -> No
 def test_torn_tail_after_compaction(tmp_path: Path) -> None:
     _compacted(tmp_path)
     log = tmp_path / "log"
-    log.write_bytes(log.read_bytes()[:-3])
+    log.write_bytes(log.read_bytes()[: -(SEAL_SIZE + 3)])  # into entry 10, before its batch's seal
     with capture_logs() as logs:
         s = FileStorage(tmp_path)
     assert [e["event"] for e in logs] == ["storage.torn_tail_truncated"]
@@ -294,7 +297,7 @@ def test_leftover_tmp_files_are_removed(tmp_path: Path) -> None:
     with capture_logs() as logs, FileStorage(tmp_path) as s:
         assert (s.snapshot().index, s.all_entries()) == (8, ents(9, 10))
     assert logs == []
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["hardstate", "log", "snapshot"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hardstate", "lock", "log", "snapshot"]
 
 
 # -- crashes between the snapshot and the log compaction (SIGKILL) ------------------------------
@@ -384,6 +387,8 @@ def test_crash_before_the_snapshot_rename_keeps_the_old_state(tmp_path: Path) ->
 @pytest.mark.parametrize(("index", "term"), [(15, 4), (10, 3)], ids=["past our log", "inside our log"])
 def test_crash_while_installing_a_leaders_snapshot(tmp_path: Path, index: int, term: int) -> None:
     _build(tmp_path)  # entries 1..12, the last six of term 2
+    with FileStorage(tmp_path) as s:  # a follower that knows 1..6 committed: a leader's snapshot may replace 7..
+        s.save(HardState(2, "n1", 6), [])
     # The leader's snapshot does not match our log (we have no entry at its
     # index, or one of another term): once its file is durable, our old
     # entries belong to a replaced log and are dropped.
@@ -397,7 +402,7 @@ def test_crash_while_installing_a_leaders_snapshot(tmp_path: Path, index: int, t
             term,
         )
         # The hard state is the old one (it is written last); Raft copes.
-        assert s.initial_state() == HardState(2, "n1", 12)
+        assert s.initial_state() == HardState(2, "n1", 6)
 
 
 # -- equivalence with MemoryStorage, compaction included --------------------------------------

@@ -62,4 +62,4 @@ def test_the_cli_prints_json_and_refuses_a_bad_graph_clearly(tmp_path: Path) -> 
     refused = subprocess.run(
         [sys.executable, "-m", "lmteams.runtime.cli", "plan", str(bad)], capture_output=True, text=True, timeout=60
     )
-    assert refused.returncode == 2 and "cycle" in refused.stdout
+    assert refused.returncode == 2 and "cycle" in refused.stderr and "Traceback" not in refused.stderr
