@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 from lmteams.consensus.world import Applied, Cas
-from lmteams.runtime.agent import Agent, Outcome
+from lmteams.runtime.agent import Agent, Member, Outcome
 from lmteams.runtime.report import RunStatus
 from lmteams.runtime.run_state import CommittedView
 
 
-def end_if_finished(agent: Agent, view: CommittedView) -> bool:
+def end_if_finished(agent: Member, view: CommittedView) -> bool:
     """End the run when every task is done or blocked by one that failed for good."""
     if not view.finished:
         return False
@@ -23,7 +23,7 @@ def end_if_finished(agent: Agent, view: CommittedView) -> bool:
     return True
 
 
-def straggler(agent: Agent, view: CommittedView) -> str | None:
+def straggler(agent: Member, view: CommittedView) -> str | None:
     """A task claimed for longer than ``backup_after`` × the median task time, by another agent."""
     s = agent.ctx.settings
     if s.backup_after is None or not s.gate:
@@ -39,7 +39,7 @@ def straggler(agent: Agent, view: CommittedView) -> str | None:
     return None
 
 
-async def reserve_backup(agent: Agent, task: str) -> bool:
+async def reserve_backup(agent: Member, task: str) -> bool:
     """Commit that ``agent`` backs ``task`` up: at most one backup per task, ever."""
     result = await agent.client.submit(Cas(key=agent.ctx.backup_key(task), expected=None, new=agent.id))
     if isinstance(result, Applied):
