@@ -266,6 +266,8 @@ async def test_a_task_that_never_passes_fails_for_good_and_the_run_says_which_an
     assert "tokenize: the tests of task 'tokenize' still fail" in report.detail
     blocked = {"tokenize", "counts", "ngrams", "tfidf", "similarity", "keywords", "summarize", "report"}
     assert report.tasks_done == len(GRAPH.tasks) - len(blocked)
+    assert report.tasks_failed == 1 and list(report.failed_tasks) == ["tokenize"]
+    assert report.tasks_blocked == len(blocked) - 1 and set(report.blocked_tasks) == blocked - {"tokenize"}
     events = events_of(report)
     assert sum(1 for e in events if e["event"] == "attempt_failed" and e["task"] == "tokenize") == 2
     assert not any(e["event"] == "claim" and e["task"] in blocked - {"tokenize"} for e in events)
