@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ class RunMetrics:
     leader_changes: int = 0
     messages: Counter[str] = field(default_factory=Counter)
     conflicts: Counter[str] = field(default_factory=Counter)
-    busy_s: Counter[str] = field(default_factory=Counter)
+    busy_s: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     last_finish: dict[str, float] = field(default_factory=dict)
     completions: Counter[str] = field(default_factory=Counter)
     """Completions this run's agents saw committed, per task: exactly-once means every value is 1."""

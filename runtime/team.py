@@ -20,6 +20,7 @@ cancelling the caller cancels every task the team started.
 
 from __future__ import annotations
 
+import functools
 import random
 import secrets
 import shutil
@@ -28,7 +29,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import anyio
 import structlog
@@ -57,9 +58,9 @@ LOOPBACK = "127.0.0.1"
 DEFAULT_KIND = "default"
 """The work mapping's entry for tasks without a ``kind``."""
 
-Work = WorkFn | Mapping[str, WorkFn]
-MessageHandler = Callable[[Any, str], Awaitable[BaseModel | None]]
-Loop = Callable[[Any], Awaitable[None]]
+Work: TypeAlias = WorkFn | Mapping[str, WorkFn]
+MessageHandler: TypeAlias = Callable[[Any, str], Awaitable[BaseModel | None]]
+Loop: TypeAlias = Callable[[Any], Awaitable[None]]
 
 
 class TeamError(Exception):
@@ -169,7 +170,7 @@ class Team:
                 tmp = tempfile.mkdtemp(prefix="lmteams-workspace-")
                 stack.callback(shutil.rmtree, tmp, True)
                 self._workspace_root = Path(tmp)
-            self.cluster = await stack.enter_async_context(
+            cluster = await stack.enter_async_context(
                 LocalCluster(
                     self.replicas,
                     seed=self.seed,
@@ -179,7 +180,8 @@ class Team:
                     state_machine=self.world,
                 )
             )
-            await self.cluster.wait_for_leader(timeout=10.0)
+            self.cluster = cluster
+            await cluster.wait_for_leader(timeout=10.0)
             yield
 
     async def __aenter__(self) -> Team:
@@ -316,13 +318,14 @@ class Team:
             return {w: run_decentralized for w in workers}
         if self.topology is Topology.PREASSIGNED:
             plan = graph.best_schedule(self.size, seed=self.seed).agents
-            return {w: (lambda agent, p=plan[i]: run_preassigned(agent, p)) for i, w in enumerate(workers)}
+            return {w: functools.partial(run_preassigned, plan=plan[i]) for i, w in enumerate(workers)}
         names = [w.name for w in workers]
-        roles: dict[AgentId, Loop] = {w: (lambda agent: run_worker(agent, self._orchestrator_id)) for w in workers}
+        roles: dict[AgentId, Loop] = {
+            w: functools.partial(run_worker, orchestrator=self._orchestrator_id) for w in workers
+        }
         for node in cluster.ids:
-            roles[AgentId.orchestrator(node)] = lambda member, n=node: run_orchestrator(
-                member, lambda: self._leads(n), names
-            )
+            leads = functools.partial(self._leads, node)
+            roles[AgentId.orchestrator(node)] = functools.partial(run_orchestrator, is_leader=leads, workers=names)
         return roles
 
     def _orchestrator_id(self) -> str | None:
