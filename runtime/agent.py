@@ -28,7 +28,7 @@ from typing import Any
 
 import anyio
 import structlog
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lmteams.consensus import ConsensusError
 from lmteams.consensus.world import (
@@ -108,6 +108,8 @@ class Member:
         self.messenger = messenger
         self.wakeups: Inbox = messenger.listen(Done, Failed)
         """Messages that wake this member's loop; a topology may add its own types to it."""
+        self.claims_seen: dict[tuple[str, str], float] = {}
+        """(task, owner) -> leader-clock time the claim was first seen live: its age survives renewals."""
         self.log = log.bind(agent=self.id, run=ctx.run_id)
 
 
@@ -304,7 +306,14 @@ class Agent(Member):
         }
         if not ctx.settings.gate:  # the ablation claims only now, after acting, just to record the result
             await self._claim(task, preempt=False)
-        done = await self.client.submit(CompleteTask(task=ctx.task_key(task.id), agent=self.id, result=result))
+        try:
+            command = CompleteTask(task=ctx.task_key(task.id), agent=self.id, result=result)
+        except ValidationError:
+            raise _Failed(
+                f"the work of task {task.id!r} returned {type(value).__name__} {value!r:.200}, which is not JSON:"
+                " return dicts, lists, strings, numbers, booleans or None (model.model_dump(mode='json'))"
+            ) from None
+        done = await self.client.submit(command)
         if isinstance(done, Rejected):
             raise _Lost(done.reason.value, done.detail)
         ctx.metrics.completions[task.id] += 1

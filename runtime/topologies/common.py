@@ -34,7 +34,12 @@ def straggler(agent: Member, view: CommittedView) -> str | None:
     now = time.time()
     for task in view.graph.topological_order():
         since = view.claimed_since(task, s.lease_s)
-        if since is not None and view.tasks[task].owner != agent.id and now - since > s.backup_after * median:
+        owner = view.tasks[task].owner if since is not None else None
+        if since is None or owner is None or owner == agent.id:
+            continue
+        # A heartbeat moves the lease on, so the claim's age is when it was first seen.
+        since = agent.claims_seen.setdefault((task, owner), since)
+        if now - since > s.backup_after * median:
             return task
     return None
 

@@ -222,3 +222,35 @@ async def test_a_task_kind_without_a_work_function_is_refused_before_the_run(tmp
     async with team(tmp_path, {"sql": work}) as t:
         with pytest.raises(TeamError, match=r"no work function for task kind\(s\) \['default'\]"):
             await t.run(graph({"id": "a"}, {"id": "b", "kind": "sql"}))
+
+
+async def test_a_straggler_that_keeps_renewing_its_claim_is_still_backed_up(tmp_path: Path) -> None:
+    """Heartbeats move the lease on; the claim's age must not reset with them, or no backup ever starts."""
+    settings = SETTINGS.model_copy(update={"lease_s": 0.6, "backup_after": 2.0, "backup_min_samples": 2})
+    stalled: list[str] = []
+
+    async def work(task: Task, ctx: WorkContext) -> Any:
+        if task.id == "slow" and not ctx.backup:
+            stalled.append(ctx.agent_id)
+            await anyio.sleep(30)  # renewed every 0.2 s all along, until the backup takes over
+        await anyio.sleep(0.3)
+        return ctx.agent_id
+
+    g = graph({"id": "slow"}, {"id": "q1"}, {"id": "q2"}, {"id": "q3"})
+    async with team(tmp_path, work, size=3, settings=settings) as t:
+        report = await t.run(g, timeout=20)
+    assert report.status is RunStatus.COMPLETED, report.detail
+    assert report.backups == 1 and report.results["slow"] != stalled[0]
+    lost = [e for e in events_of(report) if e["event"] == "heartbeat_lost" and e["task"] == "slow"]
+    assert [e["agent"] for e in lost] == stalled and lost[0]["reason"] == "not_owner"
+
+
+async def test_a_result_that_is_not_json_fails_the_task_saying_so(tmp_path: Path) -> None:
+    async def work(task: Task, ctx: WorkContext) -> Any:
+        return object()
+
+    settings = SETTINGS.model_copy(update={"max_task_attempts": 1})
+    async with team(tmp_path, work, size=1, topology="single", settings=settings) as t:
+        report = await t.run(graph({"id": "a"}), timeout=30)
+    assert report.status is RunStatus.FAILED
+    assert "returned object" in report.failed_tasks["a"] and "not JSON" in report.failed_tasks["a"]
