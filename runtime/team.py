@@ -168,8 +168,10 @@ class Team:
             stack.callback(self.hub.close)
             if self._workspace_root is None:
                 tmp = tempfile.mkdtemp(prefix="lmteams-workspace-")
+                stack.callback(setattr, self, "_workspace_root", None)
                 stack.callback(shutil.rmtree, tmp, True)
                 self._workspace_root = Path(tmp)
+            stack.callback(setattr, self, "cluster", None)
             cluster = await stack.enter_async_context(
                 LocalCluster(
                     self.replicas,
