@@ -176,7 +176,8 @@ async def test_a_straggler_is_backed_up_the_first_completion_wins_and_its_late_w
                 await release.wait()
         return suite_reply(messages)
 
-    settings = SETTINGS.model_copy(update={"backup_after": 2.0, "backup_min_samples": 2, "lease_s": 60.0})
+    # A lease far beyond the test: no heartbeat renewal (every lease/3) cancels the straggler before it writes.
+    settings = SETTINGS.model_copy(update={"backup_after": 2.0, "backup_min_samples": 2, "lease_s": 600.0})
     async with team(
         tmp_path, size=3, topology="decentralized", model=model(responder=responder), settings=settings
     ) as t:
