@@ -15,13 +15,12 @@ from typing import Any
 
 import anyio
 
-from lmteams.consensus.world import Custom, CustomContext, Get, WorldState, reject
-from lmteams.runtime.agent import Agent, Outcome
-from lmteams.runtime.graph import TaskGraph
+from lmteams import Latency, SimulatedModel, Task, TaskGraph, Team, WorldState
+from lmteams.consensus.world import Custom, CustomContext, Get, reject
 from lmteams.runtime.logging import configure
-from lmteams.runtime.models import Latency, SimulatedModel
 from lmteams.runtime.suites import coding_suite, make_responder
-from lmteams.runtime.team import Team
+from lmteams.runtime.work import WorkContext
+from lmteams.runtime.work.coding import CodingWork
 
 
 def journal(world: CustomContext, args: Any) -> Any:
@@ -38,12 +37,14 @@ def make_world() -> WorldState:
     return WorldState(custom={"journal": journal})
 
 
-class JournallingAgent(Agent):
-    async def attempt(self, task_id: str, *, backup: bool = False) -> Outcome:
-        outcome = await super().attempt(task_id, backup=backup)
-        if outcome is Outcome.DONE:
-            await self.client.submit(Custom(name="journal", args={"task": task_id, "agent": self.id}))
-        return outcome
+coding = CodingWork()
+
+
+async def journalled(task: Task, ctx: WorkContext) -> Any:
+    """The coding work, then a journal entry (a replay by a backup is refused by the handler)."""
+    result = await coding(task, ctx)
+    await ctx.world.submit(Custom(name="journal", args={"task": task.id, "agent": ctx.agent_id}))
+    return result
 
 
 async def main(agents: int = 3) -> int:
@@ -51,9 +52,7 @@ async def main(agents: int = 3) -> int:
     suite = coding_suite()
     graph = TaskGraph.from_file(suite.graph_path)
     model = SimulatedModel(seed=3, latency=Latency(median_s=0.02), responder=make_responder(suite, seed=3))
-    async with Team(
-        size=agents, model=model, agent_class=JournallingAgent, world=make_world, seed=3, runs_dir=None
-    ) as team:
+    async with Team(size=agents, model=model, work=journalled, world=make_world, seed=3, runs_dir=None) as team:
         report = await team.run(graph, timeout=120)
         entries = (await team.cluster.client().query(Get(key="journal"))).value  # type: ignore[union-attr]
         with anyio.move_on_after(5):  # followers apply a heartbeat or so after the leader

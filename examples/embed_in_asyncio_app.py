@@ -19,11 +19,9 @@ import os
 import signal
 import sys
 
-from lmteams.runtime.graph import TaskGraph
+from lmteams import Latency, SimulatedModel, TaskGraph, Team
 from lmteams.runtime.logging import configure
-from lmteams.runtime.models import Latency, SimulatedModel
 from lmteams.runtime.suites import coding_suite, make_responder
-from lmteams.runtime.team import Team
 
 SHOWN = {"run_start", "claim", "complete", "conflict", "retry", "breaker", "leader_change", "run_end"}
 

@@ -1,22 +1,22 @@
-"""An agent: an anyio task with a mailbox that works tasks through the consensus gate.
+"""An agent: an anyio task that works tasks through the consensus gate.
 
 One attempt at a task, in the order the gate demands:
 
 1. claim the task (committed);
-2. lock its files (committed), which gives fencing tokens;
-3. call the model (through retry, timeout, circuit breaker and budget);
-4. write the files, which the workspace refuses for a stale token;
-5. run the task's tests, feeding failures back to the model within limits;
-6. complete the task (committed), then release the locks.
+2. lock its resources (committed), in one global order, which gives fencing tokens;
+3. perform: the task's work function (user code) runs, while a heartbeat
+   renews the claim and the locks; if a renewal is refused (the lease ran
+   out, or a backup took the task over) the work is cancelled;
+4. complete the task with the work's result (committed);
+5. release the locks (and the claim, if the attempt did not complete).
 
-A speculative backup of a straggler calls the model first, and only then
-takes the claim and the locks over (``preempt``), so the first attempt to
-finish wins: if the straggler completes first the takeover is refused; if
-the takeover commits first the straggler's completion is refused and its
-late writes are fenced off. Either way one completion is committed.
+A speculative backup of a straggler takes the claim and the locks over
+(``preempt``) and then performs: from that entry on the straggler can no
+longer complete, and its late writes carry a stale token, which a guarded
+resource refuses. Either way one completion is committed.
 
-Subclass ``Agent`` and override ``build_messages`` (what the model is
-asked) or ``check_reply`` (what a reply must satisfy) to make a custom one.
+The gate knows nothing of the work: the coding kind (files and tests) and
+any other live in ``lmteams.runtime.work``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from typing import Any
 
 import anyio
 import structlog
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from lmteams.consensus import ConsensusError
 from lmteams.consensus.world import (
     AcquireLock,
     Applied,
@@ -39,33 +41,47 @@ from lmteams.consensus.world import (
     Rejected,
     ReleaseLock,
     ReleaseTask,
+    RenewClaim,
+    RenewLock,
+    TaskStatusQuery,
 )
 from lmteams.runtime.errors import BudgetExceeded, ModelError
 from lmteams.runtime.graph import Task
-from lmteams.runtime.messaging import Mailbox, MessageKind
-from lmteams.runtime.models.base import Completion, Message, Model
+from lmteams.runtime.identity import AgentId
+from lmteams.runtime.messaging import Inbox, Messenger
+from lmteams.runtime.models.base import Completion, Model
 from lmteams.runtime.report import RunStatus
-from lmteams.runtime.resilience import complete_structured
 from lmteams.runtime.run_state import RunContext
-from lmteams.runtime.suites import TASK_ID_PREFIX, TESTS_FAILED_MARKER, FileReply
-from lmteams.runtime.testrunner import run_tests
-from lmteams.runtime.workspace import StaleToken
+from lmteams.runtime.work.context import MeteredModel, WorkContext, WorkEvents, WorkFailed, WorkFn, World
+from lmteams.runtime.work.fence import StaleToken
 
 log = structlog.get_logger(__name__)
 
-SYSTEM_PROMPT = (
-    "You are a software engineer on a team. Write exactly the files the task names. "
-    'Reply with JSON only: {"files": [{"path": "...", "content": "..."}], "notes": "..."}.'
-)
+TASKS_TOPIC = "tasks"
+"""Where an agent publishes that an attempt finished."""
+
+
+class Done(BaseModel):
+    """A task's completion was committed; waiting agents re-check what is ready."""
+
+    model_config = ConfigDict(frozen=True)
+    task: str
+
+
+class Failed(BaseModel):
+    """An attempt at a task failed; the task is open again (or failed for good)."""
+
+    model_config = ConfigDict(frozen=True)
+    task: str
 
 
 class Outcome(StrEnum):
     DONE = "done"
     """This attempt's completion was committed."""
     LOST = "lost"
-    """Someone else holds or finished the task (claim taken, lock held, preempted, fenced)."""
+    """Someone else holds or finished the task (claim taken, lock held, preempted, fenced, lease lost)."""
     FAILED = "failed"
-    """The model or the tests failed; the task was released for another attempt."""
+    """The work failed; the task was released for another attempt."""
     STOPPED = "stopped"
     """The run ended (budget spent) before the attempt could finish."""
 
@@ -81,40 +97,39 @@ class _Failed(Exception):
     pass
 
 
-class Agent:
-    """One team member. ``client`` reaches consensus; ``mailbox`` reaches the other agents."""
+class Member:
+    """A team member on the run's committed state and agent network: a worker or an orchestrator."""
 
-    def __init__(self, agent_id: str, ctx: RunContext, client: Any, mailbox: Mailbox, model: Model) -> None:
-        self.id = agent_id
+    def __init__(self, ident: AgentId, ctx: RunContext, client: Any, messenger: Messenger) -> None:
+        self.ident = ident
+        self.id = ident.name
         self.ctx = ctx
         self.client = client
-        self.mailbox = mailbox
+        self.messenger = messenger
+        self.wakeups: Inbox = messenger.listen(Done, Failed)
+        """Messages that wake this member's loop; a topology may add its own types to it."""
+        self.claims_seen: dict[tuple[str, str], float] = {}
+        """(task, owner) -> leader-clock time the claim was first seen live: its age survives renewals."""
+        self.log = log.bind(agent=self.id, run=ctx.run_id)
+
+
+class Agent(Member):
+    """A worker: performs tasks with the work function their kind selects, through the gate."""
+
+    def __init__(
+        self,
+        ident: AgentId,
+        ctx: RunContext,
+        client: Any,
+        messenger: Messenger,
+        model: Model,
+        work_for: Callable[[Task], WorkFn],
+    ) -> None:
+        super().__init__(ident, ctx, client, messenger)
         self.model = model
-        self.log = log.bind(agent=agent_id, run=ctx.run_id)
-        self.notify: Callable[[MessageKind, str], Awaitable[None]] = mailbox.broadcast
+        self.work_for = work_for
+        self.notify: Callable[[BaseModel], Awaitable[None]] = lambda m: messenger.publish(TASKS_TOPIC, m)
         """Who hears of a finished attempt: everyone by default; a topology may narrow it."""
-
-    # -- what the model is asked: override these for a custom agent -----------------------
-
-    def build_messages(self, task: Task, context: dict[str, str]) -> list[Message]:
-        """The conversation for ``task``; ``context`` holds its dependencies' files."""
-        lines = [
-            f"{TASK_ID_PREFIX} {task.id}",
-            f"Title: {task.title}",
-            f"Files to write: {', '.join(task.files)}",
-            "",
-            task.description,
-        ]
-        for path, content in sorted(context.items()):
-            lines += ["", f"--- {path} (already written by a dependency) ---", content]
-        return [Message(role="system", content=SYSTEM_PROMPT), Message(role="user", content="\n".join(lines))]
-
-    def check_reply(self, task: Task, reply: FileReply) -> str | None:
-        """What is wrong with a parsed reply, or None. Default: it must write exactly the task's files."""
-        written = sorted(f.path for f in reply.files)
-        if written != sorted(task.files):
-            return f"the reply wrote {written}, but this task writes exactly {sorted(task.files)}"
-        return None
 
     # -- one attempt ----------------------------------------------------------------------
 
@@ -127,21 +142,17 @@ class Agent:
         tokens: dict[str, int] = {}
         claimed = crashed = False
         try:
-            if backup:  # speculate first; take over only with a finished answer in hand
-                conversation, reply = await self._ask(task, self.build_messages(task, self._context(task)))
             if ctx.settings.gate:
                 await self._claim(task, preempt=backup)
                 claimed = True
                 await self._lock(task, tokens, preempt=backup)
-            if not backup:
-                conversation, reply = await self._ask(task, self.build_messages(task, self._context(task)))
-            await self._write_and_verify(task, conversation, reply, tokens)
-            await self._complete(task, started, backup)
+            result = await self._perform(task, tokens, backup)
+            await self._complete(task, started, backup, result)
             claimed = False
             ctx.events.emit(
                 "complete", task=task_id, agent=self.id, backup=backup, s=round(time.monotonic() - started, 4)
             )
-            await self.notify(MessageKind.DONE, task_id)
+            await self.notify(Done(task=task_id))
             return Outcome.DONE
         except _Lost as lost:
             ctx.metrics.conflicts[lost.reason] += 1
@@ -156,17 +167,106 @@ class Agent:
             ctx.events.emit("attempt_failed", task=task_id, agent=self.id, error=str(exc), backup=backup)
             if claimed:
                 await self._record_failure(task_id, str(exc))
-            await self.notify(MessageKind.FAILED, task_id)
+            await self.notify(Failed(task=task_id))
             return Outcome.FAILED
         except anyio.get_cancelled_exc_class():
             crashed = True  # a crash releases nothing: the leases run out, as for a dead process
             raise
         finally:
-            ctx.workspace.end_session(self.id, task.files)
             if not crashed:
                 with anyio.CancelScope(shield=True):
                     await self._release(task, tokens, claimed)
             ctx.agent_busy(self.id, time.monotonic() - started)
+
+    # -- perform: the work function, under a heartbeat ----------------------------------------
+
+    async def _perform(self, task: Task, tokens: dict[str, int], backup: bool) -> Any:
+        work = self.work_for(task)
+        wctx = await self._work_context(task, tokens, backup)
+        lost: list[_Lost] = []
+        error: Exception | None = None
+        result: Any = None
+        async with anyio.create_task_group() as tg:
+            if self.ctx.settings.gate:
+                tg.start_soon(self._heartbeat, task, tokens, lost, tg.cancel_scope)
+            try:
+                result = await work(task, wctx)
+            except Exception as exc:  # user code: its failure is the attempt's, never the agent's
+                error = exc
+            tg.cancel_scope.cancel()
+        if lost:
+            raise lost[0]
+        if error is None:
+            return result
+        if isinstance(error, StaleToken):
+            raise _Lost("stale_token", str(error)) from None
+        if isinstance(error, BudgetExceeded):
+            raise error
+        if isinstance(error, WorkFailed):
+            raise _Failed(str(error)) from None
+        if isinstance(error, ModelError):
+            raise _Failed(f"model call for task {task.id!r} failed: {type(error).__name__}: {error}") from None
+        raise _Failed(f"the work of task {task.id!r} raised {type(error).__name__}: {error}") from None
+
+    async def _heartbeat(self, task: Task, tokens: dict[str, int], lost: list[_Lost], scope: anyio.CancelScope) -> None:
+        """Renew the claim and the locks every third of a lease; a refusal cancels the work."""
+        s, ctx = self.ctx.settings, self.ctx
+        while True:
+            await anyio.sleep(s.lease_s / 3)
+            try:
+                commands: list[Any] = [RenewClaim(task=ctx.task_key(task.id), agent=self.id, lease_s=s.lease_s)]
+                commands += [
+                    RenewLock(resource=ctx.lock_key(r), agent=self.id, token=t, lease_s=s.lease_s)
+                    for r, t in tokens.items()
+                ]
+                for command in commands:
+                    result = await self.client.submit(command)
+                    if isinstance(result, Rejected):
+                        ctx.events.emit("heartbeat_lost", task=task.id, agent=self.id, reason=result.reason.value)
+                        lost.append(_Lost(result.reason.value, result.detail))
+                        scope.cancel()
+                        return
+            except ConsensusError as exc:  # no leader for a moment: the lease has two more thirds
+                ctx.events.emit("heartbeat_failed", task=task.id, agent=self.id, error=str(exc))
+                continue
+            ctx.events.emit("heartbeat", task=task.id, agent=self.id)
+
+    async def _work_context(self, task: Task, tokens: dict[str, int], backup: bool) -> WorkContext:
+        ctx = self.ctx
+        events = WorkEvents(ctx.events, ctx.metrics.counters, task=task.id, agent=self.id)
+        return WorkContext(
+            task=task,
+            agent_id=self.id,
+            inputs=await self._inputs(task),
+            model=MeteredModel(self.model, events, self._meter),
+            world=World(self.client, ctx.user_prefix),
+            events=events,
+            settings=ctx.settings,
+            graph=ctx.graph,
+            workdir=ctx.workdir,
+            run_id=ctx.run_id,
+            backup=backup,
+            tokens=tokens,
+            messenger=self.messenger,
+            lock_key=ctx.lock_key,
+        )
+
+    async def _inputs(self, task: Task) -> dict[str, Any]:
+        """The committed results of the task's dependencies (each committed before this task was ready)."""
+        inputs: dict[str, Any] = {}
+        for dep in task.dependencies:
+            view = await self.client.query(TaskStatusQuery(task=self.ctx.task_key(dep)))
+            value = view.value if isinstance(view, Applied) else None
+            result = value.get("result") if isinstance(value, dict) else None
+            inputs[dep] = result.get("value") if isinstance(result, dict) else None
+        return inputs
+
+    def _meter(self, completion: Completion) -> None:
+        m = self.ctx.metrics
+        m.model_calls += 1
+        m.tokens_in += completion.usage.prompt_tokens
+        m.tokens_out += completion.usage.completion_tokens
+        m.cost_usd += completion.cost_usd
 
     # -- the gate's steps -------------------------------------------------------------------
 
@@ -182,99 +282,38 @@ class Agent:
 
     async def _lock(self, task: Task, tokens: dict[str, int], *, preempt: bool) -> None:
         """Fill ``tokens`` as locks are taken, so a partial set is still released."""
-        for path in sorted(task.files):  # one global order: no two agents wait on each other
+        for resource in task.locks:  # one global order: no two agents wait on each other
             result = await self.client.submit(
                 AcquireLock(
-                    resource=self.ctx.file_key(path), agent=self.id, lease_s=self.ctx.settings.lease_s, preempt=preempt
+                    resource=self.ctx.lock_key(resource),
+                    agent=self.id,
+                    lease_s=self.ctx.settings.lease_s,
+                    preempt=preempt,
                 )
             )
             if isinstance(result, Rejected):
                 raise _Lost(result.reason.value, result.detail)
-            tokens[path] = int(result.value["token"])
-            self.ctx.events.emit("lock", task=task.id, agent=self.id, file=path, token=tokens[path])
+            tokens[resource] = int(result.value["token"])
+            self.ctx.events.emit("lock", task=task.id, agent=self.id, resource=resource, token=tokens[resource])
 
-    async def _ask(self, task: Task, messages: list[Message]) -> tuple[list[Message], FileReply]:
-        """Call the model until a reply parses and passes ``check_reply``."""
-        conversation = list(messages)
-        for _ in range(self.ctx.settings.parse_repairs + 1):
-            reply = await self._call_structured(task, conversation)
-            problem = self.check_reply(task, reply)
-            if problem is None:
-                return conversation, reply
-            self.ctx.metrics.parse_repairs += 1
-            conversation += [
-                Message(role="assistant", content=reply.model_dump_json()),
-                Message(role="user", content=f"That reply cannot be used: {problem}. Reply again."),
-            ]
-        raise _Failed(f"the model's replies for task {task.id!r} never passed the check: {problem}")
-
-    async def _call_structured(self, task: Task, conversation: list[Message]) -> FileReply:
+    async def _complete(self, task: Task, started: float, backup: bool, value: Any) -> None:
         ctx = self.ctx
-
-        async def call(messages: list[Message]) -> Completion:
-            completion = await self.model.complete(messages)
-            ctx.metrics.model_calls += 1
-            ctx.metrics.tokens_in += completion.usage.prompt_tokens
-            ctx.metrics.tokens_out += completion.usage.completion_tokens
-            ctx.metrics.cost_usd += completion.cost_usd
-            ctx.events.emit(
-                "model_call",
-                task=task.id,
-                agent=self.id,
-                model=completion.model or self.model.name,
-                tokens_in=completion.usage.prompt_tokens,
-                tokens_out=completion.usage.completion_tokens,
-                latency_s=round(completion.latency_s, 4),
-            )
-            return completion
-
-        try:
-            reply, _ = await complete_structured(
-                call,
-                conversation,
-                FileReply,
-                max_repairs=ctx.settings.parse_repairs,
-                on_event=ctx.events.sink(agent=self.id),
-            )
-            return reply
-        except ModelError as exc:
-            raise _Failed(f"model call for task {task.id!r} failed: {type(exc).__name__}: {exc}") from None
-
-    async def _write_and_verify(
-        self, task: Task, conversation: list[Message], reply: FileReply, tokens: dict[str, int]
-    ) -> None:
-        ctx = self.ctx
-        for repair in range(ctx.settings.test_repairs + 1):
-            for f in reply.files:
-                try:
-                    await ctx.workspace.write(f.path, f.content, token=tokens.get(f.path, 0), agent=self.id)
-                except StaleToken as exc:
-                    raise _Lost("stale_token", str(exc)) from None
-                ctx.events.emit("write", task=task.id, agent=self.id, file=f.path, token=tokens.get(f.path, 0))
-            if not task.tests:
-                return
-            outcome = await run_tests(ctx.workspace.root, task.tests, timeout=ctx.settings.test_timeout_s)
-            ctx.metrics.tests_passed += outcome.passed
-            ctx.metrics.tests_failed += outcome.failed
-            ctx.events.emit("tests", task=task.id, agent=self.id, passed=outcome.passed, failed=outcome.failed)
-            if outcome.ok:
-                return
-            if repair == ctx.settings.test_repairs:
-                break
-            failures = "\n".join(f"{f.test}: {f.error}" for f in outcome.failures[:10]) or "(timed out)"
-            conversation = conversation + [
-                Message(role="assistant", content=reply.model_dump_json()),
-                Message(role="user", content=f"{TESTS_FAILED_MARKER}:\n{failures}\nFix the files and reply again."),
-            ]
-            conversation, reply = await self._ask(task, conversation)
-        raise _Failed(f"the tests of task {task.id!r} still fail after {ctx.settings.test_repairs} repairs")
-
-    async def _complete(self, task: Task, started: float, backup: bool) -> None:
-        ctx = self.ctx
-        result: dict[str, Any] = dict(agent=self.id, duration_s=round(time.monotonic() - started, 6), backup=backup)
+        result = {
+            "value": value,
+            "agent": self.id,
+            "duration_s": round(time.monotonic() - started, 6),
+            "backup": backup,
+        }
         if not ctx.settings.gate:  # the ablation claims only now, after acting, just to record the result
             await self._claim(task, preempt=False)
-        done = await self.client.submit(CompleteTask(task=ctx.task_key(task.id), agent=self.id, result=result))
+        try:
+            command = CompleteTask(task=ctx.task_key(task.id), agent=self.id, result=result)
+        except ValidationError:
+            raise _Failed(
+                f"the work of task {task.id!r} returned {type(value).__name__} {value!r:.200}, which is not JSON:"
+                " return dicts, lists, strings, numbers, booleans or None (model.model_dump(mode='json'))"
+            ) from None
+        done = await self.client.submit(command)
         if isinstance(done, Rejected):
             raise _Lost(done.reason.value, done.detail)
         ctx.metrics.completions[task.id] += 1
@@ -282,8 +321,8 @@ class Agent:
     async def _release(self, task: Task, tokens: dict[str, int], claimed: bool) -> None:
         """Best effort: a lock or claim not released here simply runs out its lease."""
         try:
-            for path, token in tokens.items():
-                await self.client.submit(ReleaseLock(resource=self.ctx.file_key(path), agent=self.id, token=token))
+            for resource, token in tokens.items():
+                await self.client.submit(ReleaseLock(resource=self.ctx.lock_key(resource), agent=self.id, token=token))
             if claimed:
                 await self.client.submit(ReleaseTask(task=self.ctx.task_key(task.id), agent=self.id))
         except Exception as exc:  # the run goes on; leases clean up
@@ -305,20 +344,3 @@ class Agent:
                 ):
                     break
             ctx.events.emit("task_failed", task=task_id, agent=self.id, error=error)
-
-    # -- context ------------------------------------------------------------------------------
-
-    def _context(self, task: Task) -> dict[str, str]:
-        """The files of the task's transitive dependencies, as the workspace holds them now."""
-        graph, seen, stack, files = self.ctx.graph, set(), list(task.dependencies), {}
-        while stack:
-            dep = stack.pop()
-            if dep in seen:
-                continue
-            seen.add(dep)
-            stack.extend(graph.task(dep).dependencies)
-            for path in graph.task(dep).files:
-                content = self.ctx.workspace.read(path)
-                if content is not None:
-                    files[path] = content
-        return files

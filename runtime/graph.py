@@ -26,7 +26,16 @@ from pathlib import Path
 from typing import Any, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from lmteams.runtime.errors import TaskGraphError
 
@@ -72,7 +81,13 @@ def check_relative_path(path: str) -> str:
 
 
 class Task(BaseModel):
-    """One unit of work: what it writes, what it needs first, and how long it should take."""
+    """One unit of work: what it needs first, what it locks, its input, and how long it should take.
+
+    ``resources`` are string keys the gate locks (each lock gives a fencing
+    token); a file the task writes is a resource too, named by its path.
+    ``input`` is the task's JSON payload and ``kind`` picks the team's work
+    function for it. ``files`` and ``tests`` belong to the coding work kind.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -80,9 +95,25 @@ class Task(BaseModel):
     title: str = Field(min_length=1)
     description: str = ""
     dependencies: list[str] = Field(default_factory=list)
+    resources: list[str] = Field(default_factory=list)
+    input: JsonValue = None
+    kind: str | None = Field(default=None, min_length=1, max_length=128)
     files: list[str] = Field(default_factory=list)
     estimate: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     tests: list[str] = Field(default_factory=list)
+
+    @field_validator("resources")
+    @classmethod
+    def _resource_names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not name or len(name) > 512:
+                raise ValueError(f"a resource name must be 1 to 512 characters, got {name!r}")
+        return names
+
+    @property
+    def locks(self) -> list[str]:
+        """Every resource the gate locks for this task, in the one global order: its resources and files."""
+        return sorted(set(self.resources) | set(self.files))
 
     @field_validator("estimate", mode="before")
     @classmethod
@@ -474,7 +505,12 @@ def _analyse(tasks: list[Task]) -> _Analysis:
             problems.append(f"duplicate task id {tid!r} ({both}): give each task a unique id")
 
     for t in tasks:
-        for field, what in (("dependencies", "dependency"), ("files", "file"), ("tests", "test")):
+        for field, what in (
+            ("dependencies", "dependency"),
+            ("resources", "resource"),
+            ("files", "file"),
+            ("tests", "test"),
+        ):
             seen: set[str] = set()
             for value in getattr(t, field):
                 if value in seen:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 
 class RunStatus(StrEnum):
@@ -49,7 +49,16 @@ class RunReport(BaseModel):
 
     tasks_total: int
     tasks_done: int
+    """Tasks whose completion is committed (read from the world at the end of the run)."""
     tasks_failed: int
+    """Tasks that failed for good: their attempts ran out."""
+    tasks_blocked: int = 0
+    """Tasks never attempted because a dependency failed for good."""
+    failed_tasks: dict[str, str] = Field(default_factory=dict)
+    """Why each failed task failed (its last attempt's error)."""
+    blocked_tasks: list[str] = Field(default_factory=list)
+    results: dict[str, JsonValue] = Field(default_factory=dict)
+    """The committed result of every completed task, by task id."""
     tests_passed: int
     tests_failed: int
     attempts: int

@@ -11,6 +11,7 @@ import statistics
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -20,27 +21,25 @@ from lmteams.runtime.events import RunEvents
 from lmteams.runtime.graph import TaskGraph
 from lmteams.runtime.report import RunStatus
 from lmteams.runtime.settings import TeamSettings
-from lmteams.runtime.workspace import Workspace
 
 
 @dataclass(slots=True)
 class RunMetrics:
     attempts: int = 0
     backups: int = 0
-    tests_passed: int = 0
-    tests_failed: int = 0
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0
     model_calls: int = 0
-    parse_repairs: int = 0
     leader_changes: int = 0
     messages: Counter[str] = field(default_factory=Counter)
     conflicts: Counter[str] = field(default_factory=Counter)
     busy_s: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     last_finish: dict[str, float] = field(default_factory=dict)
     completions: Counter[str] = field(default_factory=Counter)
-    """Committed completions per task: exactly-once means every value is 1."""
+    """Completions this run's agents saw committed, per task: exactly-once means every value is 1."""
+    counters: Counter[str] = field(default_factory=Counter)
+    """What work functions counted (``ctx.events.count``): tests passed, fenced writes..."""
 
 
 @dataclass(slots=True)
@@ -60,6 +59,14 @@ class CommittedView:
     @property
     def done(self) -> set[str]:
         return {t for t, v in self.tasks.items() if v.status is TaskStatus.COMPLETED}
+
+    def results(self) -> dict[str, Any]:
+        """The committed result of every completed task, by task id."""
+        out: dict[str, Any] = {}
+        for t, v in self.tasks.items():
+            if v.status is TaskStatus.COMPLETED:
+                out[t] = v.result.get("value") if isinstance(v.result, dict) else v.result
+        return out
 
     def claimable(self, task: str) -> bool:
         """Nobody holds it, or the holder's lease has run out by the clock.
@@ -110,19 +117,19 @@ class CommittedView:
 
 
 class RunContext:
-    """One run: its id, graph, workspace, events, settings and metrics, and how it ends."""
+    """One run: its id, graph, work directory, events, settings and metrics, and how it ends."""
 
     def __init__(
         self,
         run_id: str,
         graph: TaskGraph,
-        workspace: Workspace,
+        workdir: Path,
         events: RunEvents,
         settings: TeamSettings,
     ) -> None:
         self.run_id = run_id
         self.graph = graph
-        self.workspace = workspace
+        self.workdir = workdir
         self.events = events
         self.settings = settings
         self.metrics = RunMetrics()
@@ -136,8 +143,14 @@ class RunContext:
     def task_key(self, task: str) -> str:
         return f"{self.run_id}/task/{task}"
 
-    def file_key(self, path: str) -> str:
-        return f"{self.run_id}/file/{path}"
+    def lock_key(self, resource: str) -> str:
+        """The world's name of a task resource's lock (a file is a resource named by its path)."""
+        return f"{self.run_id}/lock/{resource}"
+
+    @property
+    def user_prefix(self) -> str:
+        """Where work functions' own keys live (``ctx.world``)."""
+        return f"{self.run_id}/user/"
 
     @property
     def failed_key(self) -> str:

@@ -32,14 +32,18 @@ import json
 import linecache
 import os
 import re
+import shutil
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-__all__ = ["TestFailure", "TestOutcome", "run_tests", "main"]
+if TYPE_CHECKING:  # the runner's child process imports this module: keep its start light
+    from lmteams.runtime.graph import TaskGraph
+
+__all__ = ["MissingTestFiles", "TestFailure", "TestOutcome", "install_tests", "main", "run_tests"]
 
 #: Exit statuses of the command.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -277,6 +281,34 @@ class _Summary(BaseModel):
 
 
 # -- the async API ----------------------------------------------------------------
+
+
+class MissingTestFiles(FileNotFoundError):
+    """A task names a test file that is not next to its graph file (or the graph was not loaded from a file)."""
+
+
+def install_tests(graph: TaskGraph, workspace: Path) -> list[str]:
+    """Copy every task's test files, each once, from beside the graph file into ``workspace``.
+
+    The one way tests are installed: paths stay relative, so a test file at
+    ``tests/test_x.py`` next to ``graph.yaml`` lands at ``workspace/tests/test_x.py``.
+    Returns the installed paths in graph order.
+    """
+    paths = list(dict.fromkeys(test for task in graph.tasks for test in task.tests))
+    if paths and graph.base_dir is None:
+        raise MissingTestFiles(
+            f"graph {graph.name!r} lists test files but was not loaded from a file, so they cannot be found:"
+            " load it with TaskGraph.from_file"
+        )
+    for rel in paths:
+        assert graph.base_dir is not None
+        source = graph.base_dir / rel
+        if not source.is_file():
+            raise MissingTestFiles(f"graph {graph.name!r}: test file {rel} is missing (expected at {source})")
+        target = Path(workspace) / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return paths
 
 
 async def run_tests(workspace: Path, test_files: Sequence[str], *, timeout: float = 30.0) -> TestOutcome:

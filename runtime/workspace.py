@@ -18,18 +18,15 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from collections import defaultdict
 from pathlib import Path
 
 import anyio
 
-from lmteams.runtime.errors import LmTeamsError
 from lmteams.runtime.graph import check_relative_path
+from lmteams.runtime.work.fence import Fence, StaleToken
 
-
-class StaleToken(LmTeamsError):
-    """A write carried a fencing token lower than one the file has already seen."""
+__all__ = ["StaleToken", "Workspace"]
 
 
 class Workspace:
@@ -37,12 +34,10 @@ class Workspace:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.fsync = fsync
-        self.fenced_writes = 0
         self.concurrent_writes = 0
         self.writes = 0
-        self._highest: dict[str, int] = {}
+        self.fence = Fence()
         self._sessions: dict[str, dict[str, int]] = defaultdict(dict)  # path -> agent -> token
-        self._fence_lock = threading.Lock()
 
     def path(self, relative: str) -> Path:
         return self.root / check_relative_path(relative)
@@ -51,41 +46,33 @@ class Workspace:
         p = self.path(relative)
         return p.read_text(encoding="utf-8") if p.exists() else None
 
-    def highest_token(self, relative: str) -> int:
-        return self._highest.get(relative, 0)
+    @property
+    def fenced_writes(self) -> int:
+        """Writes refused because their fencing token was stale."""
+        return self.fence.refused
 
-    async def write(self, relative: str, content: str, *, token: int, agent: str) -> None:
-        """Write ``content`` atomically if ``token`` is not older than any seen for this file."""
+    async def write(self, relative: str, content: str, *, token: int, agent: str) -> bool:
+        """Write ``content`` atomically if ``token`` is not older than any seen for this file.
+
+        Returns whether another agent's write session on the file was still open (a concurrent write).
+        """
         target = self.path(relative)
-        self._admit(relative, token)
+        self.fence.admit(relative, token)
         sessions = self._sessions[relative]
         for other, their_token in list(sessions.items()):
             if their_token < token:
                 del sessions[other]  # superseded: the fence now refuses that agent's writes
-        if set(sessions) - {agent}:
-            self.concurrent_writes += 1
+        concurrent = bool(set(sessions) - {agent})
+        self.concurrent_writes += concurrent
         sessions[agent] = token
         await anyio.to_thread.run_sync(self._write_file, relative, target, content, token)
         self.writes += 1
+        return concurrent
 
     def end_session(self, agent: str, paths: list[str]) -> None:
         """``agent``'s attempt is over: it will not write these files again."""
         for relative in paths:
             self._sessions[relative].pop(agent, None)
-
-    def _admit(self, relative: str, token: int, publish: tuple[str, Path] | None = None) -> None:
-        """Check the fence and record the token; with ``publish``, rename under the same lock."""
-        with self._fence_lock:
-            highest = self._highest.get(relative, 0)
-            if token < highest:
-                self.fenced_writes += 1
-                raise StaleToken(
-                    f"write to {relative!r} with fencing token {token} refused: token {highest} was already seen;"
-                    " the lock was taken over, so this attempt's work is superseded"
-                )
-            self._highest[relative] = token
-            if publish is not None:
-                os.replace(*publish)
 
     def _write_file(self, relative: str, target: Path, content: str, token: int) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -97,7 +84,7 @@ class Workspace:
                 if self.fsync:
                     os.fsync(f.fileno())
             # Again, atomically with the rename: a newer token may have arrived meanwhile.
-            self._admit(relative, token, publish=(tmp, target))
+            self.fence.admit(relative, token, then=lambda: os.replace(tmp, target))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -58,7 +58,15 @@ def test_the_bundled_coding_graph_is_in_examples_and_loads() -> None:
 def test_custom_agent_example_checks_every_reply_and_completes() -> None:
     proc = _run_example(str(EXAMPLES / "custom_agent.py"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "completed: 16/16 tasks, 16 replies checked by CarefulAgent" in proc.stdout
+    assert "completed: 16/16 tasks, 16 replies checked by the careful check" in proc.stdout
+
+
+def test_custom_work_example_fences_its_resource_and_feeds_a_dependent() -> None:
+    proc = _run_example(str(EXAMPLES / "custom_work.py"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "completed: 3/3 tasks" in proc.stdout
+    assert "statement: balance 105.00 after 2 entries" in proc.stdout  # 100 deposited, then 5% interest
+    assert "stale token refused by the guard: True" in proc.stdout
 
 
 def test_custom_world_command_example_journals_every_task_on_every_replica() -> None:

@@ -55,7 +55,7 @@ __all__ = ["ClientServer"]
 
 log = structlog.get_logger(__name__)
 
-_Response = ResultResponse | StatusResponse | ErrorResponse
+_Response = ResultResponse | StatusResponse | MembersResponse | ErrorResponse
 
 
 def _semaphore(value: int) -> anyio.Semaphore:

@@ -287,7 +287,8 @@ def _decode_at(buf: bytes | memoryview, offset: int) -> tuple[Entry, int] | None
         return None
     term, index, kind = _PAYLOAD_HEAD.unpack_from(payload, 0)
     if kind == SEAL_KIND and length == _MIN_PAYLOAD:
-        return Entry(term=term, index=index, kind=SEAL_KIND), end_of_header + length
+        # The seal is a marker record read back as an Entry of kind 254, which no EntryKind names.
+        return Entry(term=term, index=index, kind=SEAL_KIND), end_of_header + length  # type: ignore[arg-type]
     if kind not in _KINDS:
         return None
     entry = Entry(term=term, index=index, data=bytes(payload[_MIN_PAYLOAD:]), kind=EntryKind(kind))

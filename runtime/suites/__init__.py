@@ -16,20 +16,18 @@ of a coding model, not one: it only knows the suite's answers.
 
 from __future__ import annotations
 
-import json
 import random
-import shutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from lmteams.runtime.errors import LmTeamsError, OutputParseError
-from lmteams.runtime.graph import check_relative_path
+from lmteams.runtime.errors import LmTeamsError, OutputParseError, TaskGraphError
+from lmteams.runtime.graph import TaskGraph, check_relative_path
 from lmteams.runtime.models.base import Message, MessagesLike, as_messages
+from lmteams.runtime.testrunner import MissingTestFiles, install_tests
 
 __all__ = [
     "FILE_REPLY_INSTRUCTIONS",
@@ -182,34 +180,26 @@ class Suite:
     graph_path: Path
     root: Path
     tasks: Mapping[str, SuiteTask] = field(repr=False, compare=False)
+    graph: TaskGraph = field(repr=False, compare=False)
 
     @classmethod
     def load(cls, graph_path: Path | str) -> Suite:
-        """Read ``graph_path`` (YAML or JSON) for the suite's name and each task's files and tests."""
+        """Load ``graph_path`` with ``TaskGraph.from_file`` (the one loader) for each task's files and tests."""
         graph_path = Path(graph_path).resolve()
         try:
-            text = graph_path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise SuiteError(f"cannot read the suite's task graph {graph_path}: {exc}") from exc
-        data = _load_mapping(text, graph_path)
-        raw_tasks = data.get("tasks")
-        if not isinstance(raw_tasks, list) or not raw_tasks:
-            raise SuiteError(f"{graph_path}: 'tasks' must be a non-empty list")
-        tasks: dict[str, SuiteTask] = {}
-        for index, raw in enumerate(raw_tasks):
-            if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
-                raise SuiteError(f"{graph_path}: task #{index} must be a mapping with a string 'id'")
-            task_id = raw["id"]
-            if task_id in tasks:
-                raise SuiteError(f"{graph_path}: duplicate task id {task_id!r}")
-            try:
-                files = tuple(_safe_relative(p, what=f"task {task_id!r} file") for p in raw.get("files") or [])
-                tests = tuple(_safe_relative(p, what=f"task {task_id!r} test") for p in raw.get("tests") or [])
-            except (TypeError, ValueError) as exc:
-                raise SuiteError(f"{graph_path}: {exc}") from exc
-            tasks[task_id] = SuiteTask(id=task_id, title=str(raw.get("title") or task_id), files=files, tests=tests)
-        name = str(data.get("name") or graph_path.parent.name)
-        return cls(name=name, graph_path=graph_path, root=graph_path.parent, tasks=MappingProxyType(tasks))
+            graph = TaskGraph.from_file(graph_path)
+        except TaskGraphError as exc:
+            raise SuiteError(str(exc)) from exc
+        tasks = {
+            t.id: SuiteTask(id=t.id, title=t.title, files=tuple(t.files), tests=tuple(t.tests)) for t in graph.tasks
+        }
+        return cls(
+            name=graph.name,
+            graph_path=graph_path,
+            root=graph_path.parent,
+            tasks=MappingProxyType(tasks),
+            graph=graph,
+        )
 
     # -- lookup
 
@@ -262,17 +252,10 @@ class Suite:
 
     def install_tests(self, workspace: Path) -> list[str]:
         """Copy every test file into ``workspace`` at the same relative path; returns those paths."""
-        workspace = Path(workspace)
-        installed = []
-        for rel in self.all_test_files():
-            source = self.root / rel
-            if not source.is_file():
-                raise SuiteError(f"suite {self.name!r}: test file {rel} is missing (expected at {source})")
-            target = workspace / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-            installed.append(rel)
-        return installed
+        try:
+            return install_tests(self.graph, Path(workspace))
+        except MissingTestFiles as exc:
+            raise SuiteError(f"suite {self.name!r}: {exc}") from exc
 
     def _read(self, kind: str, path: str, task_id: str) -> str:
         source = self.root / kind / path
@@ -282,26 +265,6 @@ class Suite:
             raise SuiteError(
                 f"suite {self.name!r}: task {task_id!r} has no {kind} file for {path} ({source}): {exc}"
             ) from exc
-
-
-def _load_mapping(text: str, path: Path) -> dict[str, Any]:
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SuiteError(f"{path} is not valid JSON: {exc}") from exc
-    else:
-        try:
-            import yaml
-        except ImportError as exc:  # pragma: no cover - PyYAML is a dependency
-            raise SuiteError(f"reading {path} needs PyYAML: pip install pyyaml") from exc
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise SuiteError(f"{path} is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise SuiteError(f"{path} must hold a mapping with 'name' and 'tasks'")
-    return data
 
 
 def coding_suite() -> Suite:

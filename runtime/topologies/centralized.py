@@ -2,7 +2,7 @@
 
 Every agent hosted on a consensus node runs an orchestrator loop that is
 active only while its node is the Raft leader. Assignments are committed
-(one compare-and-set map in the world state) before the ASSIGN message is
+(one compare-and-set map in the world state) before the ``Assign`` message is
 sent, so when the leader's node dies the next leader's orchestrator resumes
 from committed state: finished tasks stay finished, claimed ones run on,
 and an assignment nobody claimed within ``adopt_after`` goes to another
@@ -17,31 +17,47 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from pydantic import BaseModel, ConfigDict
+
 from lmteams.consensus.world import Applied, Cas, TaskStatus
-from lmteams.runtime.agent import Agent, Outcome
-from lmteams.runtime.messaging import MessageKind
+from lmteams.runtime.agent import Agent, Member, Outcome
 from lmteams.runtime.topologies.common import end_if_finished, reserve_backup, straggler
+
+
+class Assign(BaseModel):
+    """Orchestrator to worker: do this task (the assignment is already committed)."""
+
+    model_config = ConfigDict(frozen=True)
+    task: str
+
+
+class Backup(BaseModel):
+    """Orchestrator to worker: start a speculative backup of this straggling task."""
+
+    model_config = ConfigDict(frozen=True)
+    task: str
 
 
 async def run_worker(agent: Agent, orchestrator: Callable[[], str | None]) -> None:
     ctx = agent.ctx
+    agent.messenger.listen(Assign, Backup, inbox=agent.wakeups)
 
-    async def tell_orchestrator(kind: MessageKind, task: str) -> None:
+    async def tell_orchestrator(message: BaseModel) -> None:
         target = orchestrator()
         if target is not None:
-            await agent.mailbox.send(target, kind, task)
+            await agent.messenger.send(target, message)
 
     agent.notify = tell_orchestrator
-    settled: set[str] = set()  # done or taken by another: a late ASSIGN for these is stale
+    settled: set[str] = set()  # done or taken by another: a late Assign for these is stale
     while not ctx.ended.is_set():
-        messages = await agent.mailbox.wait(ctx.settings.poll_s)
+        received = await agent.wakeups.wait(ctx.settings.poll_s)
         work = [
-            (m.task, m.kind is MessageKind.BACKUP)
-            for m in messages
-            if m.kind in (MessageKind.ASSIGN, MessageKind.BACKUP) and m.task and m.task not in settled
+            (m.message.task, isinstance(m.message, Backup))
+            for m in received
+            if isinstance(m.message, Assign | Backup) and m.message.task not in settled
         ]
         if not work:
-            # The assignment is committed before its ASSIGN is sent: a lost message costs a poll.
+            # The assignment is committed before its Assign is sent: a lost message costs a poll.
             view = await ctx.read_view(agent.client, assignments=True)
             if end_if_finished(agent, view):
                 return
@@ -53,9 +69,9 @@ async def run_worker(agent: Agent, orchestrator: Callable[[], str | None]) -> No
                 settled.add(task)
 
 
-async def run_orchestrator(agent: Agent, is_leader: Callable[[], bool], workers: list[str]) -> None:
-    """``agent`` only orchestrates (it never attempts a task itself)."""
-    inbox = agent.mailbox.inbox
+async def run_orchestrator(agent: Member, is_leader: Callable[[], bool], workers: list[str]) -> None:
+    """``agent`` only orchestrates: it has no model and never attempts a task."""
+    inbox = agent.wakeups
     ctx, s = agent.ctx, agent.ctx.settings
     suspects: set[str] = set()
     leading = False
@@ -94,11 +110,11 @@ async def run_orchestrator(agent: Agent, is_leader: Callable[[], bool], workers:
             if isinstance(committed, Applied):
                 for task, worker in plan:
                     ctx.events.emit("assign", task=task, agent=worker, by=agent.id)
-                    await agent.mailbox.send(worker, MessageKind.ASSIGN, task)
+                    await agent.messenger.send(worker, Assign(task=task))
             continue
         if idle:
-            backup = straggler(agent, view)
-            if backup is not None and await reserve_backup(agent, backup):
-                await agent.mailbox.send(idle[0], MessageKind.BACKUP, backup)
+            late = straggler(agent, view)
+            if late is not None and await reserve_backup(agent, late):
+                await agent.messenger.send(idle[0], Backup(task=late))
                 continue
         await inbox.wait(s.poll_s)

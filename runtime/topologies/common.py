@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 from lmteams.consensus.world import Applied, Cas
-from lmteams.runtime.agent import Agent, Outcome
+from lmteams.runtime.agent import Agent, Member, Outcome
 from lmteams.runtime.report import RunStatus
 from lmteams.runtime.run_state import CommittedView
 
 
-def end_if_finished(agent: Agent, view: CommittedView) -> bool:
+def end_if_finished(agent: Member, view: CommittedView) -> bool:
     """End the run when every task is done or blocked by one that failed for good."""
     if not view.finished:
         return False
@@ -23,7 +23,7 @@ def end_if_finished(agent: Agent, view: CommittedView) -> bool:
     return True
 
 
-def straggler(agent: Agent, view: CommittedView) -> str | None:
+def straggler(agent: Member, view: CommittedView) -> str | None:
     """A task claimed for longer than ``backup_after`` × the median task time, by another agent."""
     s = agent.ctx.settings
     if s.backup_after is None or not s.gate:
@@ -34,12 +34,17 @@ def straggler(agent: Agent, view: CommittedView) -> str | None:
     now = time.time()
     for task in view.graph.topological_order():
         since = view.claimed_since(task, s.lease_s)
-        if since is not None and view.tasks[task].owner != agent.id and now - since > s.backup_after * median:
+        owner = view.tasks[task].owner if since is not None else None
+        if since is None or owner is None or owner == agent.id:
+            continue
+        # A heartbeat moves the lease on, so the claim's age is when it was first seen.
+        since = agent.claims_seen.setdefault((task, owner), since)
+        if now - since > s.backup_after * median:
             return task
     return None
 
 
-async def reserve_backup(agent: Agent, task: str) -> bool:
+async def reserve_backup(agent: Member, task: str) -> bool:
     """Commit that ``agent`` backs ``task`` up: at most one backup per task, ever."""
     result = await agent.client.submit(Cas(key=agent.ctx.backup_key(task), expected=None, new=agent.id))
     if isinstance(result, Applied):

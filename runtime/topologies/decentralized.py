@@ -2,7 +2,7 @@
 
 Agents race; the log decides. A loser's claim is rejected (counted as a
 conflict) and it simply looks again. Tasks start the moment their last
-dependency's completion is committed: the completing agent's DONE message
+dependency's completion is committed: the completing agent's ``Done`` message
 wakes everyone, and a timer re-reads committed state in case one is lost.
 """
 
@@ -24,4 +24,4 @@ async def run_decentralized(agent: Agent) -> None:
             continue
         if await try_backup(agent, view) is not None:
             continue
-        await agent.mailbox.wait(ctx.settings.poll_s)
+        await agent.wakeups.wait(ctx.settings.poll_s)

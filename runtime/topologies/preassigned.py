@@ -38,4 +38,4 @@ async def run_preassigned(agent: Agent, plan: list[str]) -> None:
             continue
         if await try_backup(agent, view) is not None:
             continue
-        await agent.mailbox.wait(ctx.settings.poll_s)
+        await agent.wakeups.wait(ctx.settings.poll_s)

@@ -238,12 +238,12 @@ def test_suite_lookup_and_install(tmp_path: Path) -> None:
 def test_suite_load_errors(tmp_path: Path) -> None:
     bad = tmp_path / "graph.yaml"
     bad.write_text("name: x\ntasks: []\n")
-    with pytest.raises(SuiteError, match="non-empty list"):
+    with pytest.raises(SuiteError, match="'tasks': List should have at least 1 item"):
         Suite.load(bad)
-    bad.write_text("name: x\ntasks:\n  - id: a\n    files: [../escape.py]\n")
+    bad.write_text("name: x\ntasks:\n  - id: a\n    title: A\n    files: [../escape.py]\n")
     with pytest.raises(SuiteError, match="must stay inside"):
         Suite.load(bad)
-    bad.write_text("name: x\ntasks:\n  - id: a\n    files: [a.py]\n")
+    bad.write_text("name: x\ntasks:\n  - id: a\n    title: A\n    files: [a.py]\n")
     with pytest.raises(SuiteError, match="no solutions file for a.py"):
         Suite.load(bad).solution("a")
     with pytest.raises(SuiteError, match="no buggy variant"):

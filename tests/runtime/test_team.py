@@ -176,7 +176,8 @@ async def test_a_straggler_is_backed_up_the_first_completion_wins_and_its_late_w
                 await release.wait()
         return suite_reply(messages)
 
-    settings = SETTINGS.model_copy(update={"backup_after": 2.0, "backup_min_samples": 2, "lease_s": 60.0})
+    # A lease far beyond the test: no heartbeat renewal (every lease/3) cancels the straggler before it writes.
+    settings = SETTINGS.model_copy(update={"backup_after": 2.0, "backup_min_samples": 2, "lease_s": 600.0})
     async with team(
         tmp_path, size=3, topology="decentralized", model=model(responder=responder), settings=settings
     ) as t:
@@ -266,6 +267,8 @@ async def test_a_task_that_never_passes_fails_for_good_and_the_run_says_which_an
     assert "tokenize: the tests of task 'tokenize' still fail" in report.detail
     blocked = {"tokenize", "counts", "ngrams", "tfidf", "similarity", "keywords", "summarize", "report"}
     assert report.tasks_done == len(GRAPH.tasks) - len(blocked)
+    assert report.tasks_failed == 1 and list(report.failed_tasks) == ["tokenize"]
+    assert report.tasks_blocked == len(blocked) - 1 and set(report.blocked_tasks) == blocked - {"tokenize"}
     events = events_of(report)
     assert sum(1 for e in events if e["event"] == "attempt_failed" and e["task"] == "tokenize") == 2
     assert not any(e["event"] == "claim" and e["task"] in blocked - {"tokenize"} for e in events)
