@@ -71,12 +71,21 @@ def llm_work(
     max_tokens: int | None = DEFAULT_MAX_TOKENS,
     tool_mode: ToolMode = "native",
     schema_hook: SchemaHook | None = None,
+    require_tool: bool = False,
+    answer_after_tool: bool = False,
+    constrain: bool = True,
 ) -> WorkFn:
     """A work function that runs the tool loop for each task (see the module docstring).
 
     ``tool_mode="json"`` is for models without tool calling (see
     ``llm_protocol``); ``schema_hook`` narrows the schema per task (e.g. an
-    enum of the allowed values). The result is the validated answer as JSON
+    enum of the allowed values). ``require_tool`` makes the model call a tool
+    before it may answer (``tool_choice="required"`` natively; in json mode the
+    schema offers only the calls until one has succeeded); ``answer_after_tool``
+    makes it answer once a tool has succeeded (``tool_choice="none"``; in json
+    mode only the answer is offered), a two-step protocol small models keep to. ``constrain=False``
+    sends no ``response_format`` at all (the schema is still stated in the
+    prompt), to compare. The result is the validated answer as JSON
     (``output.model_dump(mode="json")``), or the final text without ``output``.
     """
     if max_turns < 1:
@@ -90,6 +99,10 @@ def llm_work(
 
     async def work(task: Any, ctx: Any) -> Any:
         loop = _Loop(task, ctx, toolbox, output, answer_schema, system, max_repairs, max_tokens, tool_mode, schema_hook)
+        loop.require_tool = require_tool and bool(toolbox)
+        loop.answer_after_tool = answer_after_tool
+        if not constrain:
+            loop.response_format = loop.calls_only_format = loop.answer_only_format = None
         return await loop.run(max_turns)
 
     work.__qualname__ = work.__name__ = "llm_work"
@@ -129,6 +142,16 @@ class _Loop:
             fmt = answer_schema
             self.tools = specs or None
         self.response_format = schema_hook(task, fmt) if schema_hook is not None and fmt is not None else fmt
+        self.calls_only_format: dict[str, Any] | None = None
+        self.answer_only_format: dict[str, Any] | None = None
+        if self.json_mode and self.response_format is not None:
+            branches = self.response_format["anyOf"]
+            answer = [b for b in branches if "answer" in b.get("properties", {})]
+            self.calls_only_format = {**self.response_format, "anyOf": [b for b in branches if b not in answer]}
+            self.answer_only_format = {**self.response_format, "anyOf": answer}
+        self.require_tool = False
+        self.answer_after_tool = False
+        self.tool_succeeded = False
         shown = None if self.json_mode else answer_schema
         self.messages = [
             Message(role="system", content=sys_text),
@@ -142,8 +165,20 @@ class _Loop:
 
     async def run(self, max_turns: int) -> Any:
         for turn in range(1, max_turns + 1):
+            params: dict[str, Any] = {}
+            fmt = self.response_format
+            if self.require_tool and not self.tool_succeeded:
+                if self.json_mode:
+                    fmt = self.calls_only_format
+                else:
+                    params["tool_choice"] = "required"
+            elif self.answer_after_tool and self.tool_succeeded:
+                if self.json_mode:
+                    fmt = self.answer_only_format
+                else:
+                    params["tool_choice"] = "none"
             completion = await self.ctx.model.complete(
-                list(self.messages), tools=self.tools, response_format=self.response_format, max_tokens=self.max_tokens
+                list(self.messages), tools=self.tools, response_format=fmt, max_tokens=self.max_tokens, **params
             )
             self.emit(
                 "llm_turn",
@@ -157,6 +192,9 @@ class _Loop:
                 continue
             if calls:
                 await self._call_tools(completion, calls)
+                continue
+            if self.require_tool and not self.tool_succeeded:
+                self._repair(completion.text, f"call one of the tools ({', '.join(self.toolbox)}) before you answer")
                 continue
             done, value = self._final(completion)
             if done:
@@ -201,6 +239,7 @@ class _Loop:
                 result = await found.invoke(call.arguments)
                 ok, content, error = result.ok, result.content, result.error
             self.emit("tool_call", tool=call.name, ok=ok, error=error)
+            self.tool_succeeded = self.tool_succeeded or ok
             if self.json_mode:
                 self.messages.append(proto.tool_result_message(call.name, content))
             else:

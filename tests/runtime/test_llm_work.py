@@ -248,3 +248,50 @@ async def test_cancellation_of_a_model_call_propagates() -> None:
 def test_the_stand_in_completion_type_is_the_protocol_one() -> None:
     assert Completion(text="", tool_calls=tuple(call("add", "{}"))).tool_calls[0].name == "add"
     assert ToolSpec(name="add").parameters == {"type": "object", "properties": {}}
+
+
+async def test_require_tool_offers_only_calls_until_one_succeeds() -> None:
+    formats: list[Any] = []
+
+    def responder(messages: list[Message], response_format: Any = None) -> str:
+        formats.append(response_format)
+        if len(formats) == 1:
+            return '{"answer": "too early"}'  # without a grammar a model may still answer: fed back
+        if len(formats) == 2:
+            return '{"tool": "add", "arguments": {"a": 1, "b": 2}}'
+        return '{"answer": "3"}'
+
+    ctx = Ctx(Task("t", "add"), SimulatedModel(latency=FAST, responder=responder))
+    assert await llm_work(tools=[add], tool_mode="json", require_tool=True)(ctx.task, ctx) == "3"
+    assert [len(f["anyOf"]) for f in formats] == [1, 1, 2]  # calls only, calls only, then calls or answer
+    assert (
+        "call one of the tools (add) before you answer"
+        in [e["error"] for k, e in ctx.events.seen if k == "llm_repair"][0]
+    )
+
+
+async def test_require_tool_natively_asks_for_tool_choice_required() -> None:
+    seen: list[Any] = []
+
+    class Recorder(SimulatedModel):
+        async def complete(self, messages: Any, **params: Any) -> Completion:
+            seen.append(params.get("tool_choice"))
+            return await super().complete(messages, **params)
+
+    model, _ = script(call("add", '{"a": 1, "b": 2}'), "3")
+    recorder = Recorder(latency=FAST, responder=model.responder)
+    ctx = Ctx(Task("t", "add"), recorder)
+    assert await llm_work(tools=[add], require_tool=True)(ctx.task, ctx) == "3"
+    assert seen == ["required", None]
+
+
+async def test_constrain_false_sends_no_response_format() -> None:
+    sent: list[Any] = []
+
+    def responder(messages: list[Message], response_format: Any = None) -> str:
+        sent.append(response_format)
+        return '{"answer": "x"}'
+
+    ctx = Ctx(Task("t", "x"), SimulatedModel(latency=FAST, responder=responder))
+    assert await llm_work(tool_mode="json", constrain=False)(ctx.task, ctx) == "x"
+    assert sent == [None]
