@@ -183,9 +183,10 @@ def tiny_work(expected: dict[str, str] | None = None, **kwargs: Any) -> Callable
 def tiny_graph_spec() -> dict[str, Any]:
     """The suite as a task graph mapping (``TaskGraph.model_validate``): independent tasks with an input each."""
     return {
+        "name": "tiny",
         "tasks": [
             {"id": t.id, "title": t.title, "input": t.input, "kind": "tiny", "estimate": 1.0} for t in tiny_tasks()
-        ]
+        ],
     }
 
 
