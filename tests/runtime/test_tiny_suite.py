@@ -3,6 +3,7 @@ tool loop on the local llama-cpp server (CI: at least 80% of the tasks done, 0 u
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +21,7 @@ from lmteams.runtime.suites.tiny import (
     tiny_tasks,
     tiny_work,
 )
+from lmteams.runtime.team import Team
 from lmteams.runtime.work.llm_protocol import envelope_schema
 
 from .local_server import require_local_stack
@@ -91,3 +93,34 @@ async def test_the_real_smollm2_completes_the_tiny_suite_with_no_unparsable_repl
     report = [(o.task_id, o.expected, o.answer, o.error) for o in outcomes]
     assert done >= 8, report  # the CI target: at least 80% of the tasks
     assert sum(o.parse_failures for o in outcomes) == 0, report
+
+
+# -- a team on the tiny suite (needs Team(work=...) from the `work` branch) -----------------
+
+TEAM_HAS_WORK = "work" in inspect.signature(Team).parameters
+needs_work = pytest.mark.skipif(not TEAM_HAS_WORK, reason="needs Team(work=...) from the `work` branch")
+
+
+async def run_team(model: Any, agents: int = 2) -> Any:
+    from lmteams.runtime.graph import TaskGraph
+    from lmteams.runtime.settings import TeamSettings
+
+    graph = TaskGraph.from_dict(tiny_graph_spec())
+    settings = TeamSettings(lease_s=180.0, call_timeout_s=180.0, backup_after=None)
+    team_kwargs: dict[str, Any] = {"work": tiny_work()}
+    async with Team(size=agents, model=model, seed=1, runs_dir=None, settings=settings, **team_kwargs) as team:
+        return await team.run(graph, timeout=900)
+
+
+@needs_work
+async def test_a_team_completes_the_tiny_suite_with_a_protocol_following_model() -> None:
+    report = await run_team(copying_model())
+    assert report.status.value == "completed" and report.tasks_done == 10
+    assert report.results == {t.id: t.expected for t in tiny_tasks()}
+
+
+@needs_work
+@pytest.mark.local
+async def test_a_team_on_the_real_smollm2_completes_the_tiny_suite(server: LocalModelServer) -> None:
+    report = await run_team(server.model(temperature=0.0, seed=1))
+    assert report.tasks_done >= 8, report.detail
