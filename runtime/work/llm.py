@@ -161,7 +161,7 @@ class _Loop:
     def emit(self, kind: str, **fields: Any) -> None:
         events = getattr(self.ctx, "events", None)
         if events is not None:
-            events.emit(kind, task=self.task.id, **fields)
+            events.emit(kind, **fields)  # a WorkContext's events are already bound to the task and agent
 
     async def run(self, max_turns: int) -> Any:
         for turn in range(1, max_turns + 1):

@@ -98,7 +98,7 @@ async def test_the_model_sees_the_task_its_inputs_and_the_tools_then_calls_one_a
     assert [t.name for t in tools] == ["add"] and tools[0].parameters["required"] == ["a", "b"]
     assert fmt["properties"]["total"]["minimum"] == 0  # the output schema goes out as response_format
     assert ctx.events.kinds() == ["llm_turn", "tool_call", "llm_turn", "llm_answer"]
-    assert ctx.events.seen[1][1] == {"task": "t2", "tool": "add", "ok": True, "error": None}
+    assert ctx.events.seen[1][1] == {"tool": "add", "ok": True, "error": None}
 
 
 async def test_the_prompt_holds_title_input_and_dependency_results() -> None:
@@ -227,7 +227,7 @@ async def test_the_default_simulated_model_completes_a_tool_task_in_both_modes(m
     result = await llm_work(tools=[register, add], output=Total, tool_mode=mode)(ctx.task, ctx)  # type: ignore[arg-type]
     assert result == {"total": 7, "note": ""}  # "total" taken from the task's input
     calls = [f for k, f in ctx.events.seen if k == "tool_call"]
-    assert calls == [{"task": "t", "tool": "register", "ok": True, "error": None}]
+    assert calls == [{"tool": "register", "ok": True, "error": None}]
 
 
 async def test_bad_configuration_is_refused() -> None:
