@@ -184,9 +184,7 @@ def tiny_graph_spec() -> dict[str, Any]:
     """The suite as a task graph mapping (``TaskGraph.model_validate``): independent tasks with an input each."""
     return {
         "name": "tiny",
-        "tasks": [
-            {"id": t.id, "title": t.title, "input": t.input, "kind": "tiny", "estimate": 1.0} for t in tiny_tasks()
-        ],
+        "tasks": [{"id": t.id, "title": t.title, "input": t.input, "estimate": 1.0} for t in tiny_tasks()],
     }
 
 
