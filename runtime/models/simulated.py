@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import anyio
 import structlog
@@ -38,7 +38,7 @@ from lmteams.runtime.models.tokens import count_message_tokens, count_tokens
 
 log = structlog.get_logger(__name__)
 
-Reply = str | Completion | Sequence[ToolCall]
+Reply: TypeAlias = str | Completion | Sequence[ToolCall]
 """A responder's answer: the text, or tool calls (a ``Completion`` with ``tool_calls``, or just the calls)."""
 
 Responder = Callable[..., Reply | Awaitable[Reply]]

@@ -107,7 +107,7 @@ def json_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 def _drop_titles(node: Any, *, top: bool = False) -> Any:
     if isinstance(node, dict):
-        out = {}
+        out: dict[str, Any] = {}
         for key, value in node.items():
             if key == "title" and isinstance(value, str):
                 continue

@@ -134,7 +134,7 @@ def tool(
         return fn
     if not callable(fn):
         raise ToolDefinitionError(f"a tool must be a function, got {fn!r}")
-    tool_name = name or getattr(fn, "__name__", "")
+    tool_name = str(name or getattr(fn, "__name__", ""))
     try:
         ToolSpec(name=tool_name)
     except ValidationError:

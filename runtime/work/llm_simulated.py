@@ -40,15 +40,16 @@ def respond(
             results = [m.content for m in messages if m.role == "tool"]
             return f"done: {results[-1] if results else ''}"
         return json.dumps(instance(response_format, hints, response_format))
-    branches = (response_format or {}).get("anyOf", [])
+    root = response_format or {}
+    branches = root.get("anyOf", [])
     calls = [b for b in branches if "tool" in b.get("properties", {})]
     answer = next((b for b in branches if "answer" in b.get("properties", {})), None)
     if answer is not None:  # the json envelope
         if calls and not called:
             props = calls[0]["properties"]
-            args = instance(props["arguments"], hints, response_format)
+            args = instance(props["arguments"], hints, root)
             return json.dumps({"tool": props["tool"]["const"], "arguments": args})
-        return json.dumps({"answer": instance(answer["properties"]["answer"], hints, response_format)})
+        return json.dumps({"answer": instance(answer["properties"]["answer"], hints, root)})
     if response_format is not None:
         return json.dumps(instance(response_format, hints, response_format))
     return "done."
@@ -97,5 +98,12 @@ def instance(schema: dict[str, Any], hints: dict[str, Any], root: dict[str, Any]
 
 def _fits(value: Any, schema: dict[str, Any]) -> bool:
     kind = schema.get("type")
-    types = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
+    types: dict[str, type | tuple[type, ...]] = {
+        "string": str,
+        "integer": int,
+        "number": (int, float),
+        "boolean": bool,
+        "array": list,
+        "object": dict,
+    }
     return kind is None or (kind in types and isinstance(value, types[str(kind)]))
