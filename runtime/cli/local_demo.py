@@ -45,6 +45,9 @@ def run_local(args: argparse.Namespace, console: Console) -> int:
     except LocalServerError as exc:
         console.print(f"[red]error:[/] the local model server failed: {escape(str(exc))}")
         return 1
+    except KeyboardInterrupt:
+        console.print("interrupted: the local model server was stopped")
+        return 130
 
 
 async def _run(args: argparse.Namespace, model: Any, console: Console) -> int:

@@ -105,7 +105,8 @@ def test_ctrl_c_stops_the_local_server(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGINT)
     rest, _ = proc.communicate(timeout=120)
     pids = server_pids(seen + rest)
-    assert len(pids) == 1 and proc.returncode != 0
+    assert len(pids) == 1 and proc.returncode == 130, seen + rest
+    assert "interrupted: the local model server was stopped" in rest
     for _ in range(100):  # the server is terminated before the command returns; allow the kernel a moment
         if not alive(pids[0]):
             break
