@@ -52,6 +52,10 @@ class BadRequest(ModelError):
     retryable = False
 
 
+class MissingCredentials(BadRequest):
+    """No API key for the provider: the message names the environment variable or flag to set."""
+
+
 class OutputParseError(ModelError):
     """The model's reply did not parse against the expected schema, even after repair attempts."""
 

@@ -86,7 +86,7 @@ def default_model(work: Mapping[str, WorkFn], seed: int) -> Model:
         getattr(fn, "__module__", "").startswith(llm_module) or type(fn).__module__.startswith(llm_module)
         for fn in work.values()
     ):
-        from lmteams.runtime.work.llm import default_llm_model  # type: ignore[import-not-found,unused-ignore]
+        from lmteams.runtime.work.llm import default_llm_model
 
         model: Model = default_llm_model(seed)
         return model

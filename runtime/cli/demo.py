@@ -44,8 +44,26 @@ def add_parser(sub: Any) -> None:
         default=Topology.DECENTRALIZED.value,
         choices=[t.value for t in Topology if t is not Topology.SINGLE],
     )
-    p.add_argument("--model", default=None, help="a litellm model string for a real provider (default: simulated)")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="'local' (the bundled SmolLM2-135M on a llama-cpp server this command starts and stops, on the tiny "
+        "suite), or a litellm model string for a provider, e.g. openai/gpt-4o-mini (default: simulated)",
+    )
     p.add_argument("--api-base", default=None, help="the provider's base URL, e.g. http://127.0.0.1:8080/v1")
+    p.add_argument(
+        "--api-key",
+        default=None,
+        help="the provider's API key (default: its usual variable, e.g. OPENAI_API_KEY; a server on 127.0.0.1 "
+        "needs none)",
+    )
+    p.add_argument(
+        "--schema-format",
+        default="auto",
+        choices=["auto", "json_schema", "json_object"],
+        help="how the answer's JSON schema is sent: json_schema (OpenAI), json_object (llama-cpp); auto picks "
+        "json_object for a server on 127.0.0.1",
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--transport", default="memory", choices=["memory", "tcp"])
     p.add_argument("--bug-rate", type=float, default=0.1, help="share of simulated replies that are buggy on purpose")
@@ -65,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
         if not 0.0 <= getattr(args, name) <= 1.0:
             console.print(f"[red]error:[/] --{name.replace('_', '-')} is a probability in [0, 1]")
             return 2
+    if args.model == "local":
+        from lmteams.runtime.cli.local_demo import run_local
+
+        return run_local(args, console)
     suite = coding_suite()
     graph = TaskGraph.from_file(suite.graph_path)
     problem = _check_args(args, len(graph.tasks))
@@ -119,7 +141,7 @@ async def _demo(
 ) -> tuple[RunReport, RunReport | None]:
     team = await _run(args, suite, graph, args.agents, Topology(args.topology), console, "team")
     single = None
-    if not args.no_baseline:
+    if not args.no_baseline and team.status.value == "completed":  # no speedup of a failed run
         single = await _run(args, suite, graph, 1, Topology.SINGLE, console, "single agent")
         team = team.with_baseline(single)
     return team, single
@@ -127,7 +149,7 @@ async def _demo(
 
 def _model(args: argparse.Namespace, suite: Any) -> Model:
     if args.model:
-        return LiteLLMModel(args.model, api_base=args.api_base)
+        return LiteLLMModel(args.model, api_base=args.api_base, api_key=args.api_key, schema_format=args.schema_format)
     return SimulatedModel(
         seed=args.seed,
         latency=DEMO_LATENCY,
@@ -204,7 +226,7 @@ def _table(team: RunReport, single: RunReport | None) -> Table:
     rows: list[tuple[str, Callable[[RunReport], str]]] = [
         ("status", lambda r: r.status.value),
         ("wall time", lambda r: f"{r.wall_s:.2f} s"),
-        ("tasks done / failed", lambda r: f"{r.tasks_done} / {r.tasks_failed}"),
+        ("tasks done / failed / blocked", lambda r: f"{r.tasks_done} / {r.tasks_failed} / {_blocked(r)}"),
         ("tests passed / failed", lambda r: f"{r.tests_passed} / {r.tests_failed}"),
         ("model calls", lambda r: str(r.model_calls)),
         ("tokens in / out", lambda r: f"{r.tokens_in:,} / {r.tokens_out:,}"),
@@ -237,6 +259,14 @@ def _summary(team: RunReport) -> str:
     if team.events_path:
         lines.append(f"events: {team.events_path}")
     return "\n".join(lines)
+
+
+def _blocked(report: RunReport) -> int:
+    """Tasks never attempted because a dependency failed (or the run stopped first)."""
+    blocked = getattr(report, "tasks_blocked", None)
+    if isinstance(blocked, int):
+        return blocked
+    return max(0, report.tasks_total - report.tasks_done - report.tasks_failed)
 
 
 def _counts(counts: dict[str, int]) -> str:

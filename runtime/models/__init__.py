@@ -6,9 +6,18 @@ its first call.
 
 from __future__ import annotations
 
-from lmteams.runtime.models.base import Completion, Message, MessagesLike, Model, Usage, as_messages
+from lmteams.runtime.models.base import (
+    Completion,
+    Message,
+    MessagesLike,
+    Model,
+    ToolCall,
+    ToolSpec,
+    Usage,
+    as_messages,
+)
 from lmteams.runtime.models.litellm_model import LiteLLMModel
-from lmteams.runtime.models.simulated import Latency, Responder, SimulatedCall, SimulatedModel, acknowledge
+from lmteams.runtime.models.simulated import Latency, Reply, Responder, SimulatedCall, SimulatedModel, acknowledge
 from lmteams.runtime.models.tokens import count_message_tokens, count_tokens, tokenize
 
 __all__ = [
@@ -18,9 +27,12 @@ __all__ = [
     "Message",
     "MessagesLike",
     "Model",
+    "Reply",
     "Responder",
     "SimulatedCall",
     "SimulatedModel",
+    "ToolCall",
+    "ToolSpec",
     "Usage",
     "acknowledge",
     "as_messages",

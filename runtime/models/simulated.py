@@ -24,22 +24,26 @@ import math
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import anyio
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from lmteams.runtime.errors import ModelTimeout, RateLimited, ServerError
-from lmteams.runtime.models.base import Completion, Message, MessagesLike, Usage, as_messages
+from lmteams.runtime.models.base import Completion, Message, MessagesLike, ToolCall, ToolSpec, Usage, as_messages
 from lmteams.runtime.models.tokens import count_message_tokens, count_tokens
 
 log = structlog.get_logger(__name__)
 
-Responder = Callable[[list[Message]], str | Awaitable[str]]
-"""Gives the reply text for the messages; a plain or an async callable."""
+Reply: TypeAlias = str | Completion | Sequence[ToolCall]
+"""A responder's answer: the text, or tool calls (a ``Completion`` with ``tool_calls``, or just the calls)."""
+
+Responder = Callable[..., Reply | Awaitable[Reply]]
+"""Gives the reply for the messages; a plain or an async callable. It is called as ``responder(messages)``,
+and also given ``tools=`` (the ``ToolSpec`` list) and ``response_format=`` when it accepts those keywords."""
 
 Fault = Literal["none", "server_error", "rate_limited", "timeout", "garbage"]
 
@@ -134,7 +138,10 @@ class SimulatedModel:
       nonsense that does not parse as JSON.
 
     Otherwise the reply is ``responder(messages)`` (sync or async; default:
-    a short acknowledgement). Usage is counted with
+    a short acknowledgement): text, or tool calls (a ``Completion`` with
+    ``tool_calls``, or a list of ``ToolCall``), so a tool-using team runs
+    offline and deterministically. A responder that takes ``tools`` or
+    ``response_format`` keywords is given the call's. Usage is counted with
     ``runtime.models.tokens.count_tokens`` (an approximation), ``cost_usd``
     from the per-1k-token prices, and ``latency_s`` is the measured wall
     time. Extra ``**params`` to ``complete`` (temperature, max_tokens, ...)
@@ -178,6 +185,7 @@ class SimulatedModel:
         self.timeout_rate = timeout_rate
         self.garbage_rate = garbage_rate
         self.responder: Responder = responder if responder is not None else acknowledge
+        self._responder_takes = _keywords(self.responder, ("tools", "response_format"))
         self.price_in_per_1k = price_in_per_1k
         self.price_out_per_1k = price_out_per_1k
         self.hang_s = hang_s if hang_s is not None else 50.0 * latency.median_s * latency.time_scale
@@ -203,15 +211,32 @@ class SimulatedModel:
             return "garbage"
         return "none"
 
-    async def _reply(self, messages: list[Message]) -> str:
-        result = self.responder(messages)
+    async def _reply(
+        self, messages: list[Message], tools: Sequence[ToolSpec] | None, response_format: dict[str, Any] | None
+    ) -> tuple[str, tuple[ToolCall, ...]]:
+        offered = {"tools": list(tools) if tools else None, "response_format": response_format}
+        result = self.responder(messages, **{k: v for k, v in offered.items() if k in self._responder_takes})
         if inspect.isawaitable(result):
             result = await result
-        if not isinstance(result, str):
-            raise TypeError(f"SimulatedModel {self.name!r}: the responder must return str, got {type(result).__name__}")
-        return result
+        if isinstance(result, str):
+            return result, ()
+        if isinstance(result, Completion):
+            return result.text, tuple(result.tool_calls)
+        if isinstance(result, Sequence) and result and all(isinstance(c, ToolCall) for c in result):
+            return "", tuple(c for c in result if isinstance(c, ToolCall))
+        raise TypeError(
+            f"SimulatedModel {self.name!r}: the responder must return str, a Completion or a list of ToolCall, "
+            f"got {type(result).__name__}"
+        )
 
-    async def complete(self, messages: MessagesLike, **params: Any) -> Completion:
+    async def complete(
+        self,
+        messages: MessagesLike,
+        *,
+        tools: Sequence[ToolSpec] | None = None,
+        response_format: dict[str, Any] | None = None,
+        **params: Any,
+    ) -> Completion:
         start = time.perf_counter()
         msgs = as_messages(messages)
         # All bookkeeping happens before the first await, so the k of a call
@@ -251,11 +276,33 @@ class SimulatedModel:
                 model=self.name,
             )
 
-        text = _garbage(rng) if fault == "garbage" else await self._reply(msgs)
+        calls: tuple[ToolCall, ...] = ()
         if fault == "garbage":
+            text = _garbage(rng)
             log.debug("model.simulated_fault", model=self.name, fault=fault, k=k, digest=digest[:12])
-        usage = Usage(prompt_tokens=count_message_tokens(msgs), completion_tokens=count_tokens(text))
+        else:
+            text, calls = await self._reply(msgs, tools, response_format)
+        written = text + "".join(c.name + c.arguments for c in calls)
+        usage = Usage(prompt_tokens=count_message_tokens(msgs), completion_tokens=count_tokens(written))
         record.latency_s = self.latency.total_s(z, usage.completion_tokens)
         await anyio.sleep(max(0.0, record.latency_s - (time.perf_counter() - start)))
         cost = (usage.prompt_tokens * self.price_in_per_1k + usage.completion_tokens * self.price_out_per_1k) / 1000
-        return Completion(text=text, usage=usage, cost_usd=cost, latency_s=time.perf_counter() - start, model=self.name)
+        return Completion(
+            text=text,
+            tool_calls=calls,
+            usage=usage,
+            cost_usd=cost,
+            latency_s=time.perf_counter() - start,
+            model=self.name,
+        )
+
+
+def _keywords(fn: Callable[..., Any], names: tuple[str, ...]) -> frozenset[str]:
+    """Which of ``names`` ``fn`` accepts as keywords (all of them when it takes ``**kwargs``)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return frozenset()
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return frozenset(names)
+    return frozenset(n for n in names if n in params and params[n].kind is not inspect.Parameter.POSITIONAL_ONLY)

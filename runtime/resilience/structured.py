@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from lmteams.runtime.errors import OutputParseError
+from lmteams.runtime.jsontext import lenient_decoder, loads_lenient
 from lmteams.runtime.models.base import Completion, Message, MessagesLike, as_messages
 from lmteams.runtime.resilience.events import EventSink, sink_or_null
 
@@ -39,15 +40,15 @@ def extract_json(text: str) -> Any:
     for lang, body in fences:
         if lang.lower() == "json":
             try:
-                return json.loads(body)
+                return loads_lenient(body)
             except json.JSONDecodeError as exc:
                 raise JSONExtractError(f"the ```json block is not valid JSON: {exc}") from None
     for _lang, body in fences:
         try:
-            return json.loads(body)
+            return loads_lenient(body)
         except json.JSONDecodeError:
             continue
-    decoder = json.JSONDecoder()
+    decoder = lenient_decoder()  # raw newlines inside strings are fine
     first_error: json.JSONDecodeError | None = None
     for match in re.finditer(r"\{", text):
         try:

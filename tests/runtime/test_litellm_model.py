@@ -20,8 +20,16 @@ from typing import Any
 import anyio
 import pytest
 
-from lmteams.runtime.errors import BadRequest, ModelConnectionError, ModelError, ModelTimeout, RateLimited, ServerError
-from lmteams.runtime.models import LiteLLMModel, Model
+from lmteams.runtime.errors import (
+    BadRequest,
+    MissingCredentials,
+    ModelConnectionError,
+    ModelError,
+    ModelTimeout,
+    RateLimited,
+    ServerError,
+)
+from lmteams.runtime.models import LiteLLMModel, Message, Model, ToolCall, ToolSpec
 
 from .local_server import LocalServer, free_port, local_model_server, require_local_stack
 
@@ -73,6 +81,34 @@ def test_invalid_configuration_is_a_clear_error() -> None:
         LiteLLMModel("")
     with pytest.raises(ValueError, match="timeout"):
         LiteLLMModel("openai/x", timeout=0)
+    with pytest.raises(ValueError, match="json_object"):
+        LiteLLMModel("openai/x", schema_format="xml")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_tokens"):
+        LiteLLMModel("openai/x", max_tokens=0)
+
+
+def test_the_schema_form_is_chosen_by_where_the_server_is_or_by_the_setting() -> None:
+    assert LiteLLMModel("openai/x", api_base="http://127.0.0.1:8080/v1").schema_format == "json_object"
+    assert LiteLLMModel("openai/x", api_base="http://localhost:8080/v1").schema_format == "json_object"
+    assert LiteLLMModel("openai/gpt-4o-mini").schema_format == "json_schema"
+    assert LiteLLMModel("openai/x", api_base="https://api.example.com/v1").schema_format == "json_schema"
+    forced = LiteLLMModel("openai/x", api_base="http://127.0.0.1:1/v1", schema_format="json_schema")
+    assert forced.schema_format == "json_schema"
+
+
+@pytest.mark.parametrize(
+    ("model", "variable"), [("openai/gpt-4o-mini", "OPENAI_API_KEY"), ("anthropic/claude-x", "ANTHROPIC_API_KEY")]
+)
+@local
+async def test_a_missing_key_is_a_non_retryable_error_naming_the_variable_and_flag(
+    litellm_installed: None, monkeypatch: pytest.MonkeyPatch, model: str, variable: str
+) -> None:
+    monkeypatch.delenv(variable, raising=False)
+    with anyio.fail_after(30):  # refused before anything is sent (no network here)
+        with pytest.raises(MissingCredentials) as info:
+            await LiteLLMModel(model).complete(HELLO)
+    assert isinstance(info.value, BadRequest) and info.value.retryable is False
+    assert variable in str(info.value) and "--api-key" in str(info.value)
 
 
 # -- the real local server ------------------------------------------------------
@@ -194,12 +230,32 @@ SCRIPTS: dict[str, tuple[int, dict[str, str], dict[str, Any]]] = {
         {},
         _chat_reply([{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}]),
     ),
+    "toolcall": (
+        200,
+        {},
+        _chat_reply(
+            [
+                {
+                    "index": 0,
+                    "message": {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {"id": "call_7", "type": "function", "function": {"name": "add", "arguments": '{"a": 1'}}
+                        ],
+                    },
+                    "finish_reason": "tool_calls",
+                }
+            ]
+        ),
+    ),
 }
+BODIES: list[dict[str, Any]] = []
 
 
 class _Scripted(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-        self.rfile.read(int(self.headers.get("content-length", 0)))
+        BODIES.append(json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}"))
         status, headers, body = SCRIPTS[self.path.strip("/").split("/")[0]]
         data = json.dumps(body).encode()
         self.send_response(status)
@@ -267,3 +323,95 @@ async def test_a_reply_without_text_is_a_model_error(
     with pytest.raises(ModelError, match=words) as info:
         await scripted_model(scripted, script).complete(HELLO)
     assert type(info.value) is ModelError
+
+
+ADD = ToolSpec(name="add", description="Add.", parameters={"type": "object", "properties": {"a": {"type": "integer"}}})
+SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
+
+
+@local
+async def test_tools_schema_and_max_tokens_go_out_and_tool_calls_come_back(
+    litellm_installed: None, scripted: int
+) -> None:
+    model = LiteLLMModel(
+        "openai/scripted", api_base=f"http://127.0.0.1:{scripted}/toolcall/v1", schema_format="json_schema"
+    )
+    convo = [
+        Message(role="user", content="add"),
+        Message(role="assistant", tool_calls=(ToolCall(id="c0", name="add", arguments='{"a": 0}'),)),
+        Message(role="tool", tool_call_id="c0", content="0"),
+    ]
+    BODIES.clear()
+    c = await model.complete(convo, tools=[ADD], response_format=SCHEMA)
+    assert c.text == "" and c.tool_calls == (ToolCall(id="call_7", name="add", arguments='{"a": 1'),)
+    body = BODIES[-1]
+    assert body["tools"] == [
+        {"type": "function", "function": {"name": "add", "description": "Add.", "parameters": ADD.parameters}}
+    ]
+    assert body["response_format"] == {"type": "json_schema", "json_schema": {"name": "answer", "schema": SCHEMA}}
+    assert body["max_tokens"] == 1024  # a default cap
+    assert body["messages"][1]["tool_calls"][0] == {
+        "id": "c0",
+        "type": "function",
+        "function": {"name": "add", "arguments": '{"a": 0}'},
+    }
+    assert body["messages"][2] == {"role": "tool", "content": "0", "tool_call_id": "c0"}
+    assert body["model"] == "scripted"
+
+
+@local
+async def test_a_loopback_server_gets_json_object_with_schema_and_a_placeholder_key(
+    litellm_installed: None, scripted: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    BODIES.clear()
+    c = await LiteLLMModel("openai/scripted", api_base=f"http://127.0.0.1:{scripted}/ok/v1").complete(
+        HELLO, response_format=SCHEMA, max_tokens=7
+    )
+    assert c.text == "hi"
+    assert BODIES[-1]["response_format"] == {"type": "json_object", "schema": SCHEMA}
+    assert BODIES[-1]["max_tokens"] == 7
+
+
+# -- tools and schemas against the real local server ------------------------------------
+
+
+@local
+async def test_the_real_server_follows_a_schema_in_json_object_form(server: LocalServer) -> None:
+    model = smollm(server, temperature=0.0, seed=1)
+    assert model.schema_format == "json_object"
+    prompt = [{"role": "user", "content": "In which year did the bridge open? The bridge opened in 1937."}]
+    schema = {"type": "object", "properties": {"year": {"type": "integer"}}, "required": ["year"]}
+    c = await model.complete(prompt, response_format=schema, max_tokens=40)
+    value = json.loads(c.text)
+    assert set(value) == {"year"} and isinstance(value["year"], int)
+
+
+@local
+async def test_the_real_server_refuses_the_json_schema_form(server: LocalServer) -> None:
+    # Why "auto" sends json_object to a local server: llama-cpp answers json_schema with HTTP 500.
+    model = smollm(server, schema_format="json_schema")
+    with pytest.raises(ServerError):
+        await model.complete(HELLO, response_format=SCHEMA, max_tokens=8)
+
+
+@local
+async def test_the_real_server_returns_a_tool_call_and_takes_its_result_back(server: LocalServer) -> None:
+    model = smollm(server, temperature=0.0, seed=1)
+    year = ToolSpec(
+        name="extract_year",
+        description="Find the year in a text.",
+        parameters={"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]},
+    )
+    prompt = [Message(role="user", content="Which year? Text: The bridge opened in 1937.")]
+    forced = {"type": "function", "function": {"name": "extract_year"}}  # llama-cpp calls tools when told to
+    c = await model.complete(prompt, tools=[year], tool_choice=forced, max_tokens=60)
+    assert len(c.tool_calls) == 1 and c.tool_calls[0].name == "extract_year" and c.tool_calls[0].id
+    assert isinstance(json.loads(c.tool_calls[0].arguments, strict=False)["text"], str)
+    back = [
+        *prompt,
+        Message(role="assistant", tool_calls=c.tool_calls),
+        Message(role="tool", tool_call_id=c.tool_calls[0].id, content="1937"),
+    ]
+    answer = await model.complete(back, max_tokens=20)
+    assert answer.text.strip() and answer.tool_calls == ()

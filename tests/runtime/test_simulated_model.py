@@ -276,3 +276,46 @@ async def test_instances_share_nothing() -> None:
     await b.complete(prompt(0))
     assert (a.calls, b.calls) == (2, 1)
     assert [r.k for r in a.history] == [0, 1] and [r.k for r in b.history] == [0]
+
+
+# -- scripted tool calls ------------------------------------------------------
+
+
+async def test_a_responder_can_script_tool_calls_and_sees_the_tools_offered() -> None:
+    from lmteams.runtime.models import ToolCall, ToolSpec
+
+    offered: list[Any] = []
+
+    def responder(messages: list[Message], tools: Any = None) -> Any:
+        offered.append(tools)
+        if messages[-1].role == "tool":
+            return f"the answer is {messages[-1].content}"
+        return [ToolCall(id="c1", name="add", arguments='{"a": 2, "b": 3}')]
+
+    spec = ToolSpec(name="add", parameters={"type": "object", "properties": {"a": {}, "b": {}}})
+    model = SimulatedModel(latency=FAST, responder=responder)
+    c = await model.complete([{"role": "user", "content": "2+3?"}], tools=[spec])
+    assert c.text == "" and c.tool_calls == (ToolCall(id="c1", name="add", arguments='{"a": 2, "b": 3}'),)
+    assert c.usage.completion_tokens == count_tokens('add{"a": 2, "b": 3}') > 0
+    convo = [
+        Message(role="user", content="2+3?"),
+        Message(role="assistant", tool_calls=c.tool_calls),
+        Message(role="tool", tool_call_id="c1", content="5"),
+    ]
+    final = await model.complete(convo, tools=[spec])
+    assert final.text == "the answer is 5" and final.tool_calls == ()
+    assert offered == [[spec], [spec]]
+
+
+async def test_a_responder_may_return_a_completion_and_response_format_reaches_it() -> None:
+    from lmteams.runtime.models import ToolCall
+
+    async def responder(messages: list[Message], response_format: Any = None) -> Completion:
+        call = ToolCall(id="x", name="look", arguments="{}")
+        return Completion(text=json.dumps(response_format), tool_calls=(call,))
+
+    c = await SimulatedModel(latency=FAST, responder=responder).complete(prompt(0), response_format={"type": "object"})
+    assert json.loads(c.text) == {"type": "object"} and [t.name for t in c.tool_calls] == ["look"]
+    # a responder that takes only the messages is called as before, whatever the call offers
+    plain = await SimulatedModel(latency=FAST, responder=lambda m: "hi").complete(prompt(0), tools=[], max_tokens=5)
+    assert plain.text == "hi"
