@@ -42,7 +42,14 @@ from lmteams.runtime.report import GraphFigures, RunReport, RunStatus
 from lmteams.runtime.resilience import Budget, CircuitBreaker, ResilientModel, Retry
 from lmteams.runtime.run_state import RunContext
 from lmteams.runtime.settings import TeamSettings
-from lmteams.runtime.topologies import Topology, run_decentralized, run_orchestrator, run_preassigned, run_worker
+from lmteams.runtime.topologies import (
+    LockStep,
+    Topology,
+    run_decentralized,
+    run_orchestrator,
+    run_preassigned,
+    run_worker,
+)
 from lmteams.runtime.workspace import Workspace
 from lmteams.transports import MemoryNetwork, TcpTransport, Transport
 
@@ -229,6 +236,8 @@ class Team:
         """What each agent (and, for centralized, each orchestrator) runs."""
         if self.topology in (Topology.SINGLE, Topology.DECENTRALIZED):
             return {a: run_decentralized for a in self.agent_ids}
+        if self.topology is Topology.ROUNDS:
+            return dict.fromkeys(self.agent_ids, LockStep(self.agent_ids).run)
         if self.topology is Topology.PREASSIGNED:
             plan = graph.best_schedule(self.size, seed=self.seed).agents
             return {a: (lambda agent, p=plan[i]: run_preassigned(agent, p)) for i, a in enumerate(self.agent_ids)}

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from lmteams.runtime.cli import demo, kv, node, plan, simulate
+from lmteams.runtime.cli import demo, kv, node, plan, simulate, sweep
 from lmteams.runtime.logging import configure
 
 
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_parser(sub)
     plan.add_parser(sub)
     simulate.add_parser(sub)
+    sweep.add_parser(sub)
     return parser
 
 
