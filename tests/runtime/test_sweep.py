@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from lmteams.runtime.cli import main
 from lmteams.runtime.events import read_events
 from lmteams.runtime.plots import attempts_from_events
 from lmteams.runtime.report import GraphFigures, RunReport
+from lmteams.runtime.shapes import paper_graph
 from lmteams.runtime.sweep import RESULTS_JSONL, Cell, grid, read_rows, read_table
 
 pytest.importorskip("matplotlib")
@@ -82,3 +85,22 @@ def test_plot_writes_every_figure_and_a_timeline_from_a_real_run(swept: Path, tm
 def test_plot_says_what_is_wrong_with_a_missing_results_directory(tmp_path: Path) -> None:
     assert main(["plot", str(tmp_path / "nowhere")]) == 2
     assert main(["plot", str(tmp_path)]) == 2  # exists, but holds no runs
+
+
+def test_plan_calibrates_on_a_sweep_then_advises_a_graph(
+    swept: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    results = tmp_path / "results"
+    shutil.copytree(swept, results)
+    assert main(["plan", "--calibrate", str(results), "--holdout-seeds"]) == 0
+    calibration = json.loads((results / "calibration.json").read_text())
+    assert set(calibration["fits"]) == {"decentralized", "rounds"} and calibration["seeds"] == [1]
+    graph = tmp_path / "graph.json"
+    graph.write_text(paper_graph(0.9).model_dump_json())
+    capsys.readouterr()
+    assert main(["plan", str(graph), "--from", str(results), "--max-agents", "4", "--json"]) == 0
+    advice = json.loads(capsys.readouterr().out)
+    assert [p["agents"] for p in advice["predictions"]["rounds"]] == [1, 2, 3, 4]
+    assert all(p["low"] <= p["speedup"] <= p["high"] for ps in advice["predictions"].values() for p in ps)
+    assert main(["plan", str(graph), "--from", str(tmp_path / "elsewhere")]) == 2
+    assert main(["plan", "--calibrate", str(results), "--holdout-seeds", "7"]) == 2  # not a seed of the sweep
