@@ -13,7 +13,17 @@ from lmteams.runtime.events import read_events
 from lmteams.runtime.plots import attempts_from_events
 from lmteams.runtime.report import GraphFigures, RunReport
 from lmteams.runtime.shapes import paper_graph
-from lmteams.runtime.sweep import RESULTS_JSONL, Cell, grid, read_rows, read_table
+from lmteams.runtime.sweep import (
+    RESULTS_JSONL,
+    Cell,
+    SweepError,
+    available_suites,
+    cell_graph,
+    grid,
+    read_rows,
+    read_table,
+    suite_variants,
+)
 
 pytest.importorskip("matplotlib")
 
@@ -104,3 +114,16 @@ def test_plan_calibrates_on_a_sweep_then_advises_a_graph(
     assert all(p["low"] <= p["speedup"] <= p["high"] for ps in advice["predictions"].values() for p in ps)
     assert main(["plan", str(graph), "--from", str(tmp_path / "elsewhere")]) == 2
     assert main(["plan", "--calibrate", str(results), "--holdout-seeds", "7"]) == 2  # not a seed of the sweep
+
+
+def test_schedule_work_drops_a_suites_tests_and_coding_work_keeps_them() -> None:
+    variants = suite_variants("coding")  # the bundled suite has one graph, p about 0.66
+    assert list(variants) == [0.7]
+    assert not any(t.tests for t in cell_graph("coding", 0.7, "schedule").tasks)
+    coding = cell_graph("coding", 0.7, "coding")
+    assert all(t.tests for t in coding.tasks) and coding.base_dir is not None
+    with pytest.raises(SweepError, match="no tests"):
+        cell_graph("shapes", 0.5, "coding")
+    with pytest.raises(SweepError, match="no suite 'nope'"):
+        suite_variants("nope")
+    assert "shapes" in available_suites() and "coding" not in available_suites()  # not in the paper's three shapes
