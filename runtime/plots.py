@@ -255,7 +255,11 @@ def timeline_figure(events_path: Path, path: Path, *, title: str | None = None) 
             s=18,
             zorder=3,
         )
-    legend = [Patch(facecolor=c, edgecolor="black", label=o) for o, c in OUTCOME_COLOUR.items() if o != "open"]
+    shown = {a.outcome for a in attempts} | {"done", "lost", "failed"}
+    names = {"open": "unfinished when the run ended"}
+    legend = [
+        Patch(facecolor=c, edgecolor="black", label=names.get(o, o)) for o, c in OUTCOME_COLOUR.items() if o in shown
+    ]
     legend.append(Patch(facecolor="white", edgecolor="black", hatch="///", label="backup attempt"))
     if marks["conflict"]:
         legend.append(
