@@ -203,10 +203,16 @@ def cell_model(cell: Cell) -> SimulatedModel:
 
 
 def cell_settings(cell: Cell) -> TeamSettings:
-    """Leases and timeouts long enough for the profile's heavy tail (ln-seconds up to mu + 5 sigma)."""
+    """Leases and timeouts long enough for the profile's heavy tail (ln-seconds up to mu + 5 sigma).
+
+    A ready task its planned (preassigned) agent has not claimed within 3 median calls is adopted by an
+    idle agent, on the scale of the speculative backups (``backup_after`` 3): else a chain task whose
+    straggler was backed up waits on its lane until the straggler's own call returns.
+    """
     longest = cell.latency().base_s(5.0)
     return TeamSettings(
         lease_s=max(10.0, 4 * longest),
+        adopt_after_s=3 * cell.latency().base_s(0.0),
         call_timeout_s=max(30.0, 2 * longest),
         poll_s=0.5,
         test_timeout_s=60.0,
