@@ -80,6 +80,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--time-scale", type=float, default=0.02, help="multiply every latency by this (default 0.02: 50x faster)"
     )
+    p.add_argument(
+        "--baseline-repeats",
+        type=int,
+        default=1,
+        help="run each single-agent baseline this many times (same draws) and keep the fastest: on a busy machine "
+        "one disturbed baseline skews every speedup of its seed (default 1)",
+    )
     p.set_defaults(run=run)
 
 
@@ -115,6 +122,8 @@ def _cells(args: argparse.Namespace) -> list[Cell]:
     agents = quick.get("agents") or args.agents
     if any(n < 1 for n in agents):
         raise SweepError(f"--agents must all be at least 1, got {agents}")
+    if args.baseline_repeats < 1:
+        raise SweepError(f"--baseline-repeats must be at least 1, got {args.baseline_repeats}")
     if args.seeds < 1:
         raise SweepError(f"--seeds must be at least 1, got {args.seeds}")
     if not (args.time_scale > 0 and math.isfinite(args.time_scale)):
@@ -132,6 +141,7 @@ def _cells(args: argparse.Namespace) -> list[Cell]:
         models=args.model or ["all"],
         work=args.work,
         time_scale=quick.get("time_scale") or args.time_scale,
+        baseline_repeats=args.baseline_repeats,
     )
 
 

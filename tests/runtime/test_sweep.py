@@ -23,6 +23,7 @@ from lmteams.runtime.sweep import (
     read_rows,
     read_table,
     suite_variants,
+    with_speedups,
 )
 
 pytest.importorskip("matplotlib")
@@ -42,6 +43,12 @@ def test_grid_puts_one_baseline_per_suite_variant_and_seed_first() -> None:
     baselines = [c for c in cells if c.topology == "single"]
     assert len(baselines) == 4 and cells[:4] == baselines and len(cells) == 4 + 2 * 2 * 2
     assert all(c.baseline() in baselines for c in cells)
+    repeated = grid(suites=["shapes"], variants=[0.9], agents=[2], topologies=["rounds"], seeds=[1], baseline_repeats=3)
+    assert [(c.topology, c.repeat) for c in repeated] == [("single", 0), ("single", 1), ("single", 2), ("rounds", 0)]
+    rows = [
+        {**c.model_dump(), "key": c.key, "status": "completed", "wall_s": w} for c, w in zip(repeated, (3, 2, 4, 1))
+    ]
+    assert [r["speedup"] for r in with_speedups(rows)] == pytest.approx([2 / 3, 1.0, 0.5, 2.0])  # the fastest repeat
     # A per-model profile differs by mode: a preassigned cell is measured against a preassigned single agent.
     claude = Cell(suite="shapes", variant=0.9, topology="preassigned", agents=3, seed=1, model="claude")
     assert claude.baseline().topology == "preassigned" and claude.latency_mode == "pre-assigned"
