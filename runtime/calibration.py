@@ -173,22 +173,42 @@ def _rounds(shape: _Shape, d: Sequence[float], n: int) -> float:
 POLICIES = {"decentralized": _greedy, "centralized": _greedy, "preassigned": _lanes, "rounds": _rounds}
 
 
+BACKUP_AFTER = 3.0
+"""A straggler is backed up once it has run this many median calls (``TeamSettings.backup_after``)."""
+BACKED_UP = {"decentralized", "centralized", "preassigned"}
+
+
 def _draws(count: int, tasks: int, sigma: float, seed: int) -> list[list[float]]:
+    """Per sample, each task's call and, after them, the call of its backup should it get one (mean 1)."""
     rng = random.Random(seed)
     mean = math.exp(sigma * sigma / 2)
-    return [[math.exp(sigma * rng.gauss(0.0, 1.0)) / mean for _ in range(tasks)] for _ in range(count)]
+    return [[math.exp(sigma * rng.gauss(0.0, 1.0)) / mean for _ in range(2 * tasks)] for _ in range(count)]
 
 
 def _ratios(
-    shape: _Shape, topology: str, n: int, per_task: float, per_agent: float, draws: list[list[float]]
+    shape: _Shape,
+    topology: str,
+    n: int,
+    per_task: float,
+    per_agent: float,
+    draws: list[list[float]],
+    *,
+    sigma: float | None = None,
 ) -> list[float]:
+    """Single-agent over team makespan per sample; with ``sigma``, event-driven teams back up stragglers."""
     policy = POLICIES.get(topology)
     if policy is None:
         raise CalibrationError(f"no scheduling policy for topology {topology!r}; known: {', '.join(POLICIES)}")
     w = shape.weights
+    tasks = len(w)
+    # A backup starts BACKUP_AFTER median calls in and draws afresh; the first answer wins.
+    backup_at = None if sigma is None or topology not in BACKED_UP else BACKUP_AFTER * math.exp(-sigma * sigma / 2)
     ratios = []
-    for x in draws:
+    for sample in draws:
+        x = sample[:tasks]
         single = sum(wi * max(xi + per_task, 0.0) for wi, xi in zip(w, x))
+        if backup_at is not None and n > 1 and len(sample) >= 2 * tasks:
+            x = [min(xi, backup_at + yi) for xi, yi in zip(x, sample[tasks:])]
         team = [wi * max(xi + per_task + per_agent * (n - 1), 0.0) for wi, xi in zip(w, x)]
         makespan = single if n == 1 else policy(shape, team, n)
         ratios.append(single / makespan if makespan > 0 else 1.0)
@@ -208,7 +228,9 @@ def predict(
     """The predicted speedup of ``agents`` agents on ``graph`` (median of the Monte Carlo) and its interval."""
     shape = graph if isinstance(graph, _Shape) else _Shape(graph)
     sample = _draws(draws, len(shape.ids), sigma, seed)
-    ratios = sorted(_ratios(shape, topology, agents, coordination.per_task, coordination.per_agent, sample))
+    ratios = sorted(
+        _ratios(shape, topology, agents, coordination.per_task, coordination.per_agent, sample, sigma=sigma)
+    )
     q = statistics.quantiles(ratios, n=20, method="inclusive")
     return Prediction(
         topology=topology,
@@ -278,7 +300,7 @@ def calibrate(
             for (_, suite, variant, n), measured in mine:
                 shape = shapes[(suite, variant)]
                 sample = sample_by_size.setdefault(len(shape.ids), _draws(draws, len(shape.ids), sigma, 7))
-                predicted = statistics.median(_ratios(shape, topology, n, per_task, per_agent, sample))
+                predicted = statistics.median(_ratios(shape, topology, n, per_task, per_agent, sample, sigma=sigma))
                 total += math.log(predicted / measured) ** 2
             return total / len(mine)
 

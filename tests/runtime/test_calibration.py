@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 
 import pytest
@@ -34,6 +35,16 @@ def test_the_policies_replay_each_topologys_schedule_on_fixed_durations() -> Non
         assert policy(chain, [1.0, 2.0, 3.0, 4.0], 3) == 10.0  # a chain never goes faster
 
 
+def test_a_backup_bounds_a_stragglers_time_in_event_driven_teams_only() -> None:
+    shape = _Shape(chain_and_free(2, 0, name="b"))  # a chain: speedup is 1 unless a backup saves a slow call
+    slow = [[8.0, 1.0, 0.5, 0.5]]  # c1 draws 8 mean calls; a backup would draw 0.5
+    backed = _ratios(shape, "decentralized", 2, 0.0, 0.0, slow, sigma=1.0)[0]
+    at = 3 * math.exp(-0.5)  # three median calls, in mean calls
+    assert backed == pytest.approx(9.0 / (at + 0.5 + 1.0))
+    assert _ratios(shape, "rounds", 2, 0.0, 0.0, slow, sigma=1.0) == [1.0]
+    assert _ratios(shape, "decentralized", 2, 0.0, 0.0, slow) == [1.0]  # no sigma: no backups
+
+
 def test_with_no_spread_and_no_cost_the_prediction_is_the_schedule_bound() -> None:
     graph = paper_graph(0.5)
     free = Coordination(topology="decentralized", per_task=0.0, per_agent=0.0, cells=0, rms_log_error=0.0)
@@ -50,7 +61,7 @@ def synthetic_rows(per_task: float, per_agent: float) -> list[dict]:
         sample = _draws(600, 20, 1.015, seed=99)
         for topology in ("decentralized", "rounds"):
             for n in (2, 3, 4, 5):
-                ratios = _ratios(shape, topology, n, per_task, per_agent, sample)
+                ratios = _ratios(shape, topology, n, per_task, per_agent, sample, sigma=1.015)
                 for seed in (1, 2):
                     rows.append(
                         {
