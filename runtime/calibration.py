@@ -287,7 +287,7 @@ def calibrate(
         if (suite, variant) not in shapes:
             graph = graphs[(suite, variant)] if graphs else cell_graph(suite, variant, work)
             shapes[(suite, variant)] = _Shape(graph)
-    sample_by_size = {}
+    sample_by_size: dict[int, list[list[float]]] = {}
     fits = {}
     for topology in sorted({c[0] for c in cells}):
         mine = [(c, v) for c, v in cells.items() if c[0] == topology]
@@ -398,8 +398,8 @@ def evaluate(
         with_one = [(1, 1.0, 1.0), *((e.agents, e.predicted, e.measured) for e in group)]
         best_predicted = max(p for _, p, _ in with_one)
         chosen = next(n for n, p, _ in sorted(with_one) if p >= tolerance * best_predicted)
-        measured = {n: m for n, _, m in with_one}
-        best_n = max(measured, key=lambda n: measured[n])
+        by_size = {n: m for n, _, m in with_one}
+        best_n = max(by_size, key=lambda n: by_size[n])
         recommendations.append(
             Recommendation(
                 topology=topology,
@@ -407,8 +407,8 @@ def evaluate(
                 variant=variant,
                 recommended=chosen,
                 measured_best=best_n,
-                measured_at_recommended=measured[chosen],
-                measured_best_speedup=measured[best_n],
+                measured_at_recommended=by_size[chosen],
+                measured_best_speedup=by_size[best_n],
             )
         )
     return errors, recommendations

@@ -184,7 +184,7 @@ def attempts_from_events(events: Iterable[dict[str, Any]]) -> tuple[list[Attempt
     for e in events:
         name, t = e.get("event"), float(e.get("t", 0.0))
         end_t = max(end_t, t)
-        agent, task = e.get("agent"), e.get("task")
+        agent, task = str(e.get("agent", "")), str(e.get("task", ""))
         if name == "backup_start":
             opened[(agent, task)] = (t, True)
             marks["backup_start"].append((agent, t))
@@ -221,7 +221,7 @@ def timeline_figure(events_path: Path, path: Path, *, title: str | None = None) 
     attempts, marks = attempts_from_events(events)
     if not attempts:
         raise PlotError(f"{events_path} holds no attempts (claim/complete events) to draw")
-    start = next((e for e in events if e.get("event") == "run_start"), {})
+    start: dict[str, Any] = next((e for e in events if e.get("event") == "run_start"), {})
     agents = sorted({a.agent for a in attempts}, key=lambda a: (len(a), a))
     row = {a: i for i, a in enumerate(agents)}
     end = max(a.end for a in attempts)

@@ -69,7 +69,7 @@ def timeline_runs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     n = max(r["agents"] for r in teams if r["variant"] == variant)
     seed = min(r["seed"] for r in teams)
     same = [r for r in teams if (r["variant"], r["agents"], r["seed"]) == (variant, n, seed)]
-    picks = []
+    picks: list[dict[str, Any]] = []
     for topology in ("decentralized", "preassigned", "rounds"):
         match = next((r for r in same if r["topology"] == topology), None)
         if match is not None and (topology == "rounds" or not picks):

@@ -32,7 +32,7 @@ from lmteams.runtime.sweep import (
     write_table,
 )
 
-QUICK = {
+QUICK: dict[str, Any] = {
     "suites": [SHAPES],
     "variants": list(VARIANTS),
     "agents": [2, 3, 5],
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _cells(args: argparse.Namespace) -> list[Cell]:
-    quick = QUICK if args.quick else {}
+    quick: dict[str, Any] = QUICK if args.quick else {}
     suites = quick.get("suites") or args.suites or available_suites()
     for suite in suites:
         if suite != SHAPES and suite not in available_suites():
