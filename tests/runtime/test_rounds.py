@@ -74,22 +74,34 @@ FAST_S = 0.01
 SETTINGS = TeamSettings(lease_s=5.0, poll_s=0.1, backup_after=None)
 
 
-def scripted(graph: Any, slow: str) -> SimulatedModel:
-    """Fixed latencies: task ``slow`` takes SLOW_S, every other FAST_S (the responder sleeps; no jitter)."""
+def scripted(graph: Any, slow: str, *, gate: bool = False) -> SimulatedModel:
+    """Task ``slow`` takes SLOW_S, every other FAST_S (the responder sleeps; no jitter).
+
+    With ``gate``, the slow reply also waits until every other task has been answered: a team that
+    waited for its slowest call before starting more work would never finish.
+    """
+    others = {t for t in graph.ids if t != slow}
+    answered: set[str] = set()
+    all_answered = anyio.Event()
 
     async def respond(messages: list[Message]) -> str:
         task = graph.task(find_task_id(messages))
         await anyio.sleep(SLOW_S if task.id == slow else FAST_S)
+        if task.id == slow and gate:
+            await all_answered.wait()
+        answered.add(task.id)
+        if answered >= others:
+            all_answered.set()
         return FileReply(files=[FileEdit(path=p, content=f"# {task.id}\n") for p in task.files]).to_text()
 
     return SimulatedModel(seed=1, latency=Latency(median_s=0.0, sigma=0.0), responder=respond)
 
 
-async def run(tmp_path: Path, topology: str) -> list[dict[str, Any]]:
+async def run(tmp_path: Path, topology: str, *, gate: bool = False) -> list[dict[str, Any]]:
     graph = chain_and_free(1, 5, name="r")  # c1, f1..f5: all ready at once, dealt in declaration order
     async with Team(
         size=2,
-        model=scripted(graph, slow="c1"),
+        model=scripted(graph, slow="c1", gate=gate),
         topology=topology,
         seed=1,
         settings=SETTINGS,
@@ -114,9 +126,8 @@ async def test_a_round_lasts_as_long_as_its_slowest_call(tmp_path: Path) -> None
     claims = {e["task"]: e for e in events if e["event"] == "claim"}
     # Three rounds of two tasks; c1 (slow) and f1 share the first.
     assert [r["deal"] for r in rounds] == [{"a1": "c1", "a2": "f1"}, {"a1": "f2", "a2": "f3"}, {"a1": "f4", "a2": "f5"}]
-    # a2 finished f1 long before c1, yet nobody starts round 2 until the slowest call of round 1 has answered.
-    assert completes["f1"]["t"] < completes["c1"]["t"] - SLOW_S / 2
-    assert rounds[1]["t"] >= completes["c1"]["t"]
+    # Nobody starts round 2 until the slowest call of round 1 has answered.
+    assert rounds[1]["t"] >= completes["c1"]["t"] >= completes["f1"]["t"]
     for later, deal in ((rounds[1], rounds[0]["deal"]), (rounds[2], rounds[1]["deal"])):
         assert all(later["t"] >= completes[task]["t"] for task in deal.values())
         assert all(
@@ -128,11 +139,10 @@ async def test_a_round_lasts_as_long_as_its_slowest_call(tmp_path: Path) -> None
 @pytest.mark.anyio
 @pytest.mark.timeout(60)
 async def test_event_driven_agents_do_not_wait_for_the_slowest(tmp_path: Path) -> None:
-    events = await run(tmp_path, "decentralized")
+    # c1's reply waits until f1..f5 are answered: only a team that works on meanwhile can finish.
+    events = await run(tmp_path, "decentralized", gate=True)
     assert not any(e["event"] == "round" for e in events)
     completes = {e["task"]: e for e in events if e["event"] == "complete"}
-    # While one agent is on the slow c1, the other works every free task.
     slow_agent = completes["c1"]["agent"]
     others = [t for t, e in completes.items() if t != "c1" and e["agent"] != slow_agent]
-    assert len(others) >= 4
-    assert all(completes[t]["t"] < completes["c1"]["t"] for t in others)
+    assert len(others) == 5
