@@ -48,7 +48,14 @@ from lmteams.runtime.report import GraphFigures, RunReport, RunStatus
 from lmteams.runtime.resilience import Budget, CircuitBreaker, ResilientModel, Retry
 from lmteams.runtime.run_state import CommittedView, RunContext
 from lmteams.runtime.settings import TeamSettings
-from lmteams.runtime.topologies import Topology, run_decentralized, run_orchestrator, run_preassigned, run_worker
+from lmteams.runtime.topologies import (
+    LockStep,
+    Topology,
+    run_decentralized,
+    run_orchestrator,
+    run_preassigned,
+    run_worker,
+)
 from lmteams.runtime.work.context import WorkFn
 from lmteams.transports import MemoryNetwork, TcpTransport, Transport
 
@@ -318,6 +325,8 @@ class Team:
         workers = [AgentId.worker(i, nodes) for i in range(1, self.size + 1)]
         if self.topology in (Topology.SINGLE, Topology.DECENTRALIZED):
             return {w: run_decentralized for w in workers}
+        if self.topology is Topology.ROUNDS:
+            return dict.fromkeys(workers, LockStep([w.name for w in workers]).run)
         if self.topology is Topology.PREASSIGNED:
             plan = graph.best_schedule(self.size, seed=self.seed).agents
             return {w: functools.partial(run_preassigned, plan=plan[i]) for i, w in enumerate(workers)}

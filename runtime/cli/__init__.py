@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from lmteams.runtime.cli import demo, kv, node, plan, simulate
+from lmteams.runtime.cli import demo, kv, node, plan, plot, simulate, sweep
 from lmteams.runtime.logging import configure
 
 
@@ -22,7 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
     kv.add_parser(sub)
     node.add_parser(sub)
     plan.add_parser(sub)
+    plot.add_parser(sub)
     simulate.add_parser(sub)
+    sweep.add_parser(sub)
     return parser
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from lmteams.runtime.cli import advise
 from lmteams.runtime.errors import TaskGraphError
 from lmteams.runtime.graph import TaskGraph
 from lmteams.runtime.planning import MAX_COORDINATION, MAX_PLAN_AGENTS, plan
@@ -34,10 +35,13 @@ def add_parser(sub: Any) -> None:
         help=f"extra cost per task and per extra agent, as a share of the task, 0..{MAX_COORDINATION:g} (default 0.02)",
     )
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    advise.add_arguments(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if advise.wanted(args):
+        return advise.run(args)
     console = Console()
     try:
         graph = TaskGraph.from_file(args.graph or coding_suite().graph_path)

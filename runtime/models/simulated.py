@@ -67,6 +67,24 @@ class Latency(BaseModel):
     per_output_token_s: float = Field(default=0.0, ge=0)
     time_scale: float = Field(default=1.0, ge=0)
 
+    @classmethod
+    def profile(cls, model: str = "all", mode: str | None = None, *, time_scale: float = 1.0) -> Latency:
+        """The latency the paper measured for ``model`` in ``mode``, as a lognormal, scaled by ``time_scale``.
+
+        ``model`` is one of ``claude``, ``gemini``, ``gpt-5.2`` or ``all`` (every
+        reply pooled, the default); ``mode`` is ``decentralized`` or
+        ``pre-assigned`` (``preassigned`` also works), and is omitted for
+        ``all``. The paper gives the mean ``mu`` and standard deviation
+        ``sigma`` of ln(seconds), so ``median_s = exp(mu)``: the median of the
+        fitted lognormal, a little above the sample median it also reports
+        (``profiles.PAPER_LATENCY``). ``time_scale=0.02`` replays the distribution 50
+        times faster with the same shape.
+        """
+        from lmteams.runtime.models.profiles import paper_latency
+
+        row = paper_latency(model, mode)
+        return cls(median_s=math.exp(row.mu), sigma=row.sigma, time_scale=time_scale)
+
     def base_s(self, z: float) -> float:
         """The token-independent part for a standard normal draw ``z``, scaled."""
         return self.time_scale * self.median_s * math.exp(self.sigma * z)
