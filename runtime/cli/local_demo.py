@@ -10,20 +10,18 @@ which command installs it.
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 from typing import Any
 
 import anyio
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from lmteams.runtime.graph import TaskGraph
 from lmteams.runtime.models.local_server import LocalModelServer, LocalModelUnavailable, LocalServerError
 from lmteams.runtime.report import RunReport
 from lmteams.runtime.settings import TeamSettings
-from lmteams.runtime.suites.tiny import run_tiny_suite, tiny_graph_spec, tiny_work
+from lmteams.runtime.suites.tiny import tiny_graph_spec, tiny_work
 from lmteams.runtime.team import Team
 from lmteams.runtime.topologies import Topology
 
@@ -53,8 +51,6 @@ def run_local(args: argparse.Namespace, console: Console) -> int:
 async def _run(args: argparse.Namespace, model: Any, console: Console) -> int:
     from lmteams.runtime.cli.demo import _summary, _table
 
-    if "work" not in inspect.signature(Team).parameters:  # until Team(work=...) is merged
-        return await _without_team(args, model, console)
     graph = TaskGraph.from_dict(tiny_graph_spec(), source="the tiny suite")
     team = await _team(args, model, graph, args.agents, Topology(args.topology))
     single = None
@@ -82,30 +78,3 @@ async def _team(args: argparse.Namespace, model: Any, graph: TaskGraph, agents: 
         **team_kwargs,
     ) as team:
         return await team.run(graph, timeout=1800)
-
-
-async def _without_team(args: argparse.Namespace, model: Any, console: Console) -> int:
-    """The suite through the tool loop, one task after another, for a build whose Team has no ``work=``."""
-    outcomes = await run_tiny_suite(model)
-    if args.json:
-        print(json.dumps([_outcome(o) for o in outcomes]))
-    else:
-        table = Table(title="tiny suite · SmolLM2-135M · one agent (tool loop, no team)")
-        for name in ("task", "expected", "answer", "model calls", "unparsable", "seconds"):
-            table.add_column(name)
-        for o in outcomes:
-            table.add_row(
-                o.task_id, o.expected, str(o.answer), str(o.model_calls), str(o.parse_failures), f"{o.seconds:.1f}"
-            )
-        console.print(table)
-        done = sum(o.done for o in outcomes)
-        console.print(
-            f"{done}/{len(outcomes)} tasks done, {sum(o.parse_failures for o in outcomes)} unparsable replies"
-        )
-    return 0 if all(o.done for o in outcomes) else 1
-
-
-def _outcome(o: Any) -> dict[str, Any]:
-    return {
-        k: getattr(o, k) for k in ("task_id", "expected", "answer", "done", "model_calls", "parse_failures", "seconds")
-    }
