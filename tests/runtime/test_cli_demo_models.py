@@ -82,7 +82,7 @@ def test_demo_model_local_starts_the_server_runs_the_tiny_suite_and_stops_it(tmp
     assert not alive(pids[0])  # stopped
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     text = " ".join(proc.stdout.split())
-    row = re.search(r"tasks done / failed / blocked │ (\d+) / (\d+) / (\d+)", proc.stdout)
+    row = re.search(r"tasks done / failed / blocked │ (\d+) / (\d+) / (\d+)", text)
     assert row is not None, text
     assert int(row.group(1)) >= 8, text  # the CI bar: at least 80% of the tiny suite done
 

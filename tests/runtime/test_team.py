@@ -83,7 +83,7 @@ async def test_without_the_gate_agents_write_the_same_files_at_once(tmp_path: Pa
 
 
 async def test_model_errors_and_timeouts_are_retried_and_every_task_completes_once(tmp_path: Path) -> None:
-    flaky = model(fail_rate=0.3, timeout_rate=0.1, hang_s=30.0)
+    flaky = model(fail_rate=0.3, timeout_rate=0.2, hang_s=30.0)
     settings = SETTINGS.model_copy(update={"call_timeout_s": 0.3, "breaker_threshold": 2, "retry_attempts": 12})
     async with team(tmp_path, size=3, topology="decentralized", model=flaky, settings=settings) as t:
         report = await t.run(GRAPH, timeout=90)
