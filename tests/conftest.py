@@ -6,8 +6,10 @@ Select with ``HYPOTHESIS_PROFILE=soak pytest tests/consensus``.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+import structlog
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -34,3 +36,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def anyio_backend() -> str:
     """Every async test runs on asyncio (litellm and the asyncio examples need it)."""
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _structlog_config_restored() -> Iterator[None]:
+    """A test that runs the CLI in process configures structlog to print to its captured stderr, which pytest
+    closes afterwards; restore the configuration so later tests do not log to a closed file."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
