@@ -735,7 +735,16 @@ class RaftNode(AsyncLifetime):
         self._ready_reads = waiting
 
     def _fail_all(self, error: BaseException) -> None:
-        waiting = [event.pending for event in self._waiting]
+        # Calls whose event the driver never took (it stopped first) wait on it too: no ticker is left to time them out.
+        queued: list[_Pending] = []
+        while True:
+            try:
+                event = self._events_rx.receive_nowait()
+            except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+                break
+            if isinstance(event, (_Propose, _ConfChange, _Read)):
+                queued.append(event.pending)
+        waiting = [*queued, *(event.pending for event in self._waiting)]
         proposed = [pending for pendings in self._proposals.values() for pending in pendings]
         for pending in [*waiting, *proposed, *self._reads.values(), *self._ready_reads]:
             pending.fail(error)

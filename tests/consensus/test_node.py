@@ -238,3 +238,23 @@ async def test_a_client_whose_leader_is_cut_off_times_out_and_finds_the_new_one(
         assert client.leader != old and client.retries >= 1
         assert isinstance(client.last_error, (TimeoutError, NotLeader))
         assert await client.get("after") == 1
+
+
+async def test_a_proposal_queued_when_the_node_stops_fails_instead_of_waiting_forever() -> None:
+    """The driver never took the proposal's event, and the ticker that would time it out is gone."""
+    outcome: list[BaseException] = []
+    async with LocalCluster(1, seed=3, state_machine=KVMachine) as cluster:
+        node = cluster.node(await cluster.wait_for_leader())
+
+        async def call() -> None:
+            try:
+                await node.propose(cmd("set", "x", 1), timeout=5.0)
+            except NodeStopped as exc:
+                outcome.append(exc)
+
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(call)
+                await anyio.sleep(0)  # call() queues its proposal; the driver has not run since
+                await cluster.crash(node.id)
+    assert len(outcome) == 1
